@@ -1,0 +1,31 @@
+import { z } from "zod";
+
+/** The `detector` section of the gateway's YAML config. Every key has a default: `{}` is valid. */
+export const detectorConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** a manifest id: built-in (models/) or the site's own in `modelsDir` */
+  model: z.string().default("fastestdet-coco-352"),
+  /** where weights are kept and fetched to, and where a site's own manifests go; relative to the working directory */
+  modelsDir: z.string().default("data/models"),
+  /** a directory with the weights, used instead of downloading (offline sites, CI) */
+  mirror: z.string().optional(),
+  /** download (or copy from the mirror) the model on first use when it is missing */
+  autoFetch: z.boolean().default(true),
+  /** onnxruntime intra-op threads; inference runs on these, never on the event loop */
+  threads: z.number().int().min(1).max(64).default(1),
+  /** frames judged at the same time across all lifts (one per lift at most) */
+  concurrency: z.number().int().min(1).max(16).default(2),
+  /** lifts that may wait with a frame at once; beyond it new frames are dropped and counted */
+  maxQueuedLifts: z.number().int().min(1).max(10_000).default(64),
+  /** class names that count as an e-bike, replacing the manifest's (e.g. ["motorbike"] where pedal bicycles are allowed) */
+  ebikeClasses: z.array(z.string().min(1)).min(1).optional(),
+  /** replaces the manifest's default score threshold; choose it with `linli models eval` */
+  scoreThreshold: z.number().min(0).max(1).optional(),
+  iouThreshold: z.number().min(0).max(1).optional(),
+  /** frames over this many pixels are rejected before decoding (default: 3840x2160) */
+  maxInputPixels: z.number().int().min(1).default(3840 * 2160),
+  /** attach the frame's bytes to a detection event that found an e-bike, for evidence */
+  evidence: z.boolean().default(true),
+});
+
+export type DetectorConfig = z.infer<typeof detectorConfigSchema>;

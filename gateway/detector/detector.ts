@@ -1,0 +1,146 @@
+import { performance } from "node:perf_hooks";
+import * as ort from "onnxruntime-node";
+import { resolveEbikeClasses } from "./classmap.ts";
+import { decoders } from "./decoders/index.ts";
+import { toFrameBox } from "./geometry.ts";
+import type { ModelManifest } from "./manifest.ts";
+import { nms } from "./nms.ts";
+import { preprocess } from "./preprocess.ts";
+import type { Decoder, Detection } from "./types.ts";
+
+export interface DetectorOptions {
+  /** onnxruntime intra-op threads for this session */
+  threads: number;
+  maxInputPixels: number;
+  /** class names that count as an e-bike; the manifest's list when absent */
+  ebikeClasses?: readonly string[] | undefined;
+  scoreThreshold?: number | undefined;
+  iouThreshold?: number | undefined;
+}
+
+export interface DetectResult {
+  /** after NMS, scoring at least the threshold, best first */
+  detections: Detection[];
+  /** true when an e-bike class detection passed the threshold */
+  ebike: boolean;
+  /**
+   * best e-bike class score in the frame, even below the threshold (from EBIKE_SCORE_FLOOR up, else 0),
+   * so a consumer reasoning over a window of frames sees near misses too
+   */
+  ebikeScore: number;
+  threshold: number;
+  frameWidth: number;
+  frameHeight: number;
+  /** session.run alone */
+  inferenceMs: number;
+  /** bytes in to detections out */
+  totalMs: number;
+}
+
+export const EBIKE_SCORE_FLOOR = 0.05;
+
+/**
+ * One loaded model behind the single contract the rest of the gateway sees: frame bytes in,
+ * detections in frame pixels out. The manifest's family picks the decoder; nothing above this
+ * class knows which model ran.
+ */
+export class Detector {
+  readonly threshold: number;
+  readonly #iouThreshold: number;
+  readonly #ebike: ReadonlySet<number>;
+  readonly #decode: Decoder;
+  readonly #inputName: string;
+  readonly #outputName: string;
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    private readonly session: ort.InferenceSession,
+    private readonly options: DetectorOptions,
+  ) {
+    this.threshold = options.scoreThreshold ?? manifest.thresholds.score;
+    this.#iouThreshold = options.iouThreshold ?? manifest.thresholds.iou;
+    this.#ebike = resolveEbikeClasses(manifest.labels, options.ebikeClasses ?? manifest.ebikeClasses);
+    this.#decode = decoders[manifest.family];
+    const inputName = manifest.input.name ?? session.inputNames[0];
+    if (inputName === undefined || !session.inputNames.includes(inputName)) {
+      throw new Error(`model ${manifest.id} has no input "${inputName}" (it has ${session.inputNames.join(", ")})`);
+    }
+    this.#inputName = inputName;
+    const outputName = session.outputNames[0];
+    if (outputName === undefined) throw new Error(`model ${manifest.id} has no outputs`);
+    this.#outputName = outputName;
+  }
+
+  /**
+   * Opens the weights and runs one blank frame through them, so that a model whose output does not
+   * match its manifest fails here, at start, rather than on the first lift frame.
+   */
+  static async load(manifest: ModelManifest, modelPath: string, options: DetectorOptions): Promise<Detector> {
+    const session = await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: "all",
+    });
+    try {
+      const detector = new Detector(manifest, session, options);
+      const { width, height } = manifest.input;
+      await detector.#infer(new Float32Array(3 * width * height));
+      return detector;
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+  }
+
+  /** Runs the model and decodes its output; candidates are in model-input pixels. */
+  async #infer(tensor: Float32Array, minScore = 1) {
+    const { width, height } = this.manifest.input;
+    const feeds = { [this.#inputName]: new ort.Tensor("float32", tensor, [1, 3, height, width]) };
+    const started = performance.now();
+    const results = await this.session.run(feeds);
+    const inferenceMs = performance.now() - started;
+    const output = results[this.#outputName];
+    if (!output || output.type !== "float32") throw new Error(`model ${this.manifest.id}: output ${this.#outputName} is not float32`);
+    const candidates = this.#decode(
+      { data: output.data as Float32Array, dims: output.dims },
+      { inputWidth: width, inputHeight: height, numClasses: this.manifest.labels.length, minScore },
+    );
+    return { candidates, inferenceMs };
+  }
+
+  /**
+   * Judges one frame. Throws FrameRejected for a frame that cannot be read (the caller counts it);
+   * any other error is a fault of the detector. `threshold` overrides the configured one (eval).
+   */
+  async detect(image: Buffer, threshold = this.threshold): Promise<DetectResult> {
+    const started = performance.now();
+    const { tensor, fit } = await preprocess(image, this.manifest.input, this.options.maxInputPixels);
+    const { candidates, inferenceMs } = await this.#infer(tensor, Math.min(threshold, EBIKE_SCORE_FLOOR));
+    let ebikeScore = 0;
+    const kept: Detection[] = [];
+    for (const c of candidates) {
+      const ebike = this.#ebike.has(c.cls);
+      if (ebike) ebikeScore = Math.max(ebikeScore, c.score);
+      if (c.score < threshold) continue;
+      const box = toFrameBox(c, fit);
+      if (box.w <= 0 || box.h <= 0) continue;
+      kept.push({ cls: c.cls, label: this.manifest.labels[c.cls] ?? String(c.cls), score: c.score, box, ebike });
+    }
+    const detections = nms(kept, this.#iouThreshold);
+    return {
+      detections,
+      ebike: detections.some((d) => d.ebike),
+      ebikeScore,
+      threshold,
+      frameWidth: fit.frameWidth,
+      frameHeight: fit.frameHeight,
+      inferenceMs,
+      totalMs: performance.now() - started,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

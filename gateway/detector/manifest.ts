@@ -1,0 +1,113 @@
+import { existsSync } from "node:fs";
+import { readFile, readdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/** The manifests and label files that ship with linli (the weights do not: see models/README.md). */
+export const BUILTIN_MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
+
+export const modelFamilies = ["fastestdet", "yolox", "yolov5", "yolov8"] as const;
+export type ModelFamily = (typeof modelFamilies)[number];
+
+const inputSchema = z.strictObject({
+  /** the ONNX input name; the session's first input when absent */
+  name: z.string().optional(),
+  width: z.number().int().min(16).max(4096),
+  height: z.number().int().min(16).max(4096),
+  /** stretch: the frame is resized to width x height, aspect ignored; letterbox: aspect kept, padded */
+  resize: z.enum(["stretch", "letterbox"]),
+  letterbox: z
+    .strictObject({
+      align: z.enum(["top-left", "center"]).default("center"),
+      pad: z.number().int().min(0).max(255).default(114),
+    })
+    .default({ align: "center", pad: 114 }),
+  channels: z.enum(["rgb", "bgr"]),
+  /** pixel values (0-255) are divided by this: 255 for 0-1 inputs, 1 for raw bytes */
+  divideBy: z.number().positive(),
+});
+
+export const manifestSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case letters, digits and . _ - only"),
+  title: z.string(),
+  family: z.enum(modelFamilies),
+  /** file name of the weights inside the models directory */
+  file: z.string().regex(/^[^/\\]+\.onnx$/, "a bare .onnx file name"),
+  bytes: z.number().int().positive().optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** where `linli models fetch` downloads it; a site's own fine-tuned model may have none */
+  url: z.string().url().optional(),
+  source: z.string().optional(),
+  licence: z.string(),
+  card: z.string().optional(),
+  input: inputSchema,
+  /** class names in output order, or the name of a labels file (one per line) beside the manifest */
+  labels: z.union([z.array(z.string()).min(1), z.string()]),
+  /** which class names count as an e-bike */
+  ebikeClasses: z.array(z.string()).min(1),
+  thresholds: z.strictObject({
+    score: z.number().min(0).max(1),
+    iou: z.number().min(0).max(1).default(0.45),
+  }),
+});
+
+export type ManifestFile = z.infer<typeof manifestSchema>;
+export type InputContract = ManifestFile["input"];
+
+/** A manifest with its labels read in, ready for the runtime. */
+export interface ModelManifest extends Omit<ManifestFile, "labels"> {
+  labels: string[];
+  /** the directory the manifest came from */
+  dir: string;
+}
+
+async function readLabels(dir: string, labels: ManifestFile["labels"]): Promise<string[]> {
+  if (Array.isArray(labels)) return labels;
+  const text = await readFile(path.join(dir, labels), "utf8");
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
+
+export async function readManifest(file: string): Promise<ModelManifest> {
+  const raw: unknown = parseYaml(await readFile(file, "utf8"));
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`model manifest ${file}: ${z.prettifyError(parsed.error)}`);
+  const dir = path.dirname(file);
+  const labels = await readLabels(dir, parsed.data.labels);
+  const unknown = parsed.data.ebikeClasses.filter((c) => !labels.includes(c));
+  if (unknown.length > 0) throw new Error(`model manifest ${file}: e-bike classes not in labels: ${unknown.join(", ")}`);
+  return { ...parsed.data, labels, dir };
+}
+
+const MANIFEST_EXT = [".yaml", ".yml", ".json"];
+
+/**
+ * Finds the manifest for a model id. A site's own models directory is searched first, so a site
+ * can add a fine-tuned model (or override a built-in one) without touching the install.
+ */
+export async function findManifest(id: string, dirs: readonly string[]): Promise<ModelManifest> {
+  for (const dir of [...dirs, BUILTIN_MODELS_DIR]) {
+    for (const ext of MANIFEST_EXT) {
+      const file = path.join(dir, id + ext);
+      if (existsSync(file)) return readManifest(file);
+    }
+  }
+  throw new Error(`no manifest for model "${id}" (looked for ${id}.yaml in ${[...dirs, BUILTIN_MODELS_DIR].join(", ")})`);
+}
+
+/** Every model id a manifest exists for, built-in and site-local. */
+export async function listModelIds(dirs: readonly string[]): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const dir of [...dirs, BUILTIN_MODELS_DIR]) {
+    const names = existsSync(dir) ? await readdir(dir) : [];
+    for (const name of names) {
+      const ext = MANIFEST_EXT.find((e) => name.endsWith(e));
+      if (ext) ids.add(name.slice(0, -ext.length));
+    }
+  }
+  return [...ids].sort();
+}

@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+const SECONDS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
+
+/** The detector's Prometheus metrics, registered on the gateway's registry and removed again on stop. */
+export function detectorMetrics(registry: Registry, queued: () => number) {
+  const registers = [registry];
+  const metrics = {
+    judged: new Counter({ name: "linli_detector_judged_total", help: "Lift frames the detector judged", registers }),
+    dropped: new Counter({ name: "linli_detector_dropped_total", help: "Lift frames dropped unjudged: stale (a newer frame of the lift came) or queue_full", labelNames: ["reason"], registers }),
+    rejected: new Counter({ name: "linli_detector_rejected_total", help: "Lift frames that could not be read: empty, not_image, too_large, corrupt", labelNames: ["reason"], registers }),
+    faults: new Counter({ name: "linli_detector_faults_total", help: "Lift frames not judged because of the detector: model unavailable or inference failed", labelNames: ["reason"], registers }),
+    up: new Gauge({ name: "linli_detector_up", help: "1 when the model is loaded and frames are being judged", registers }),
+    queued: new Gauge({ name: "linli_detector_queued", help: "Lifts waiting with a frame", registers, collect() { this.set(queued()); } }),
+    inference: new Histogram({ name: "linli_detector_inference_seconds", help: "session.run per frame", buckets: SECONDS, registers }),
+    total: new Histogram({ name: "linli_detector_total_seconds", help: "Frame bytes to detections, per frame", buckets: SECONDS, registers }),
+    latency: new Histogram({ name: "linli_detector_latency_seconds", help: "Frame received to verdict, queue wait included", buckets: SECONDS, registers }),
+  };
+  const names = ["judged_total", "dropped_total", "rejected_total", "faults_total", "up", "queued", "inference_seconds", "total_seconds", "latency_seconds"].map((n) => `linli_detector_${n}`);
+  return {
+    ...metrics,
+    remove(): void {
+      for (const name of names) registry.removeSingleMetric(name);
+    },
+  };
+}
+
+export type DetectorMetrics = ReturnType<typeof detectorMetrics>;
