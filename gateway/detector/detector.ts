@@ -47,7 +47,8 @@ export const EBIKE_SCORE_FLOOR = 0.05;
 export class Detector {
   readonly threshold: number;
   readonly #iouThreshold: number;
-  readonly #ebike: ReadonlySet<number>;
+  /** class indices that count as an e-bike */
+  readonly ebikeClasses: ReadonlySet<number>;
   readonly #decode: Decoder;
   readonly #inputName: string;
   readonly #outputName: string;
@@ -59,7 +60,7 @@ export class Detector {
   ) {
     this.threshold = options.scoreThreshold ?? manifest.thresholds.score;
     this.#iouThreshold = options.iouThreshold ?? manifest.thresholds.iou;
-    this.#ebike = resolveEbikeClasses(manifest.labels, options.ebikeClasses ?? manifest.ebikeClasses);
+    this.ebikeClasses = resolveEbikeClasses(manifest.labels, options.ebikeClasses ?? manifest.ebikeClasses);
     this.#decode = decoders[manifest.family];
     const inputName = manifest.input.name ?? session.inputNames[0];
     if (inputName === undefined || !session.inputNames.includes(inputName)) {
@@ -120,7 +121,7 @@ export class Detector {
     let ebikeScore = 0;
     const kept: Detection[] = [];
     for (const c of candidates) {
-      const ebike = this.#ebike.has(c.cls);
+      const ebike = this.ebikeClasses.has(c.cls);
       if (ebike) ebikeScore = Math.max(ebikeScore, c.score);
       if (c.score < threshold) continue;
       const box = toFrameBox(c, fit);

@@ -1,16 +1,15 @@
-import path from "node:path";
 import { lift, type LiftFrame } from "../../devices/lift.ts";
 import { isChannel, type DeviceEvent } from "../../devices/types.ts";
 import type { Core, Extension } from "../extension.ts";
 import type { DetectorConfig } from "./config.ts";
-import { Detector } from "./detector.ts";
+import type { Detector } from "./detector.ts";
 import type { DetectorFault, DetectorFaultReason } from "./events.ts";
-import { findManifest } from "./manifest.ts";
 import { liftFrame } from "./measurements.ts";
 import { detectorMetrics, type DetectorMetrics } from "./metrics.ts";
 import { FrameRejected } from "./reject.ts";
 import { LatestWinsScheduler } from "./scheduler.ts";
-import { ensureModel, ModelUnavailable } from "./store.ts";
+import { openDetector } from "./open.ts";
+import { ModelUnavailable } from "./store.ts";
 
 type Frame = DeviceEvent<LiftFrame>;
 
@@ -81,20 +80,10 @@ export class DetectorExtension implements Extension {
   }
 
   async #load(): Promise<void> {
-    const modelsDir = path.resolve(this.config.modelsDir);
-    const mirror = this.config.mirror === undefined ? undefined : path.resolve(this.config.mirror);
     try {
-      const manifest = await findManifest(this.config.model, [modelsDir]);
-      const file = await ensureModel(manifest, { modelsDir, mirror, autoFetch: this.config.autoFetch, progress: false });
-      this.#detector = await Detector.load(manifest, file, {
-        threads: this.config.threads,
-        maxInputPixels: this.config.maxInputPixels,
-        ebikeClasses: this.config.ebikeClasses,
-        scoreThreshold: this.config.scoreThreshold,
-        iouThreshold: this.config.iouThreshold,
-      });
+      this.#detector = await openDetector(this.config);
       this.#metrics?.up.set(1);
-      this.core.log.info({ model: manifest.id, family: manifest.family, threshold: this.#detector.threshold }, "detector ready");
+      this.core.log.info({ model: this.#detector.manifest.id, family: this.#detector.manifest.family, threshold: this.#detector.threshold }, "detector ready");
     } catch (err) {
       const reason = err instanceof ModelUnavailable ? err.problem : "model_invalid";
       this.#notReady = { reason, detail: message(err) };
