@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineMeasurement } from "../gateway/influx/point.ts";
 import { arrives, dailyActivity, devicePoint, envelope, epochMs, pick } from "./common.ts";
-import { defineKind, type Decoded, type MessageMeta, type SimMessage } from "./types.ts";
+import { defineKind, jsonChannel, binaryChannel, type Decoded, type MessageMeta, type SimMessage } from "./types.ts";
 
 export const liftStateSchema = z.strictObject({
   ...envelope,
@@ -127,8 +127,7 @@ export const lift = defineKind({
   outbound: ["cmd"],
   measurements: [liftState],
   channels: {
-    state: {
-      encoding: "json",
+    state: jsonChannel({
       description: "Car state: floor, door, moving, direction, mode, load.",
       maxBytes: 2_048,
       schema: liftStateSchema,
@@ -145,16 +144,15 @@ export const lift = defineKind({
           ...(e.data.loadPct === undefined ? {} : { load_pct: e.data.loadPct }),
         }),
       ],
-    },
-    frame: {
-      encoding: "binary",
+    }),
+    frame: binaryChannel({
       description: "A camera frame from inside the car: JPEG or PNG bytes; MQTT 5 user properties ts, seq.",
       maxBytes: 5 * 1024 * 1024,
       decode: decodeFrame,
       tsOf: (d) => d.ts,
       // Frames become lift_frame points once the detector has looked at them.
       points: () => [],
-    },
+    }),
   },
   simulator: {
     defaultCount: 30,

@@ -113,3 +113,13 @@ export function isChannel<D extends DeviceKind<any>, K extends keyof D["channels
 ): event is DeviceEvent<DataOf<D["channels"][K]>> {
   return event.kind === def.kind && event.channel === channel;
 }
+
+/** Declares a JSON channel, inferring its payload type from the schema so `points` is typed. */
+export function jsonChannel<T>(def: Omit<JsonChannel<T>, "encoding">): JsonChannel<T> {
+  return { encoding: "json", ...def };
+}
+
+/** Declares a binary channel, its payload type inferred from `decode`. */
+export function binaryChannel<T>(def: Omit<BinaryChannel<T>, "encoding">): BinaryChannel<T> {
+  return { encoding: "binary", ...def };
+}

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { DeviceEvent } from "../devices/types.ts";
+import type { DetectorFault, LiftDetection } from "./detector/events.ts";
 
 /** A message the ingest path refused, with the reason it is counted under. */
 export interface Rejection {
@@ -27,6 +28,8 @@ export type RejectReason =
 export interface GatewayEvents {
   "device.event": DeviceEvent;
   "device.rejected": Rejection;
+  "lift.detection": LiftDetection;
+  "lift.detector.fault": DetectorFault;
 }
 
 type Listener<K extends keyof GatewayEvents> = (payload: GatewayEvents[K]) => void;
@@ -34,14 +37,22 @@ type Listener<K extends keyof GatewayEvents> = (payload: GatewayEvents[K]) => vo
 export class EventBus {
   readonly #emitter = new EventEmitter({ captureRejections: false });
 
-  constructor() {
+  /** A listener that throws is reported here; it must not break the emitter (the ingest path). */
+  constructor(private readonly onListenerError: (event: string, err: unknown) => void) {
     this.#emitter.setMaxListeners(100);
   }
 
   /** Returns the function that removes the listener, so a feature can drop all of its own in stop(). */
   on<K extends keyof GatewayEvents>(name: K, listener: Listener<K>): () => void {
-    this.#emitter.on(name, listener);
-    return () => this.#emitter.off(name, listener);
+    const guarded = (payload: GatewayEvents[K]) => {
+      try {
+        listener(payload);
+      } catch (err) {
+        this.onListenerError(name, err);
+      }
+    };
+    this.#emitter.on(name, guarded);
+    return () => this.#emitter.off(name, guarded);
   }
 
   emit<K extends keyof GatewayEvents>(name: K, payload: GatewayEvents[K]): void {

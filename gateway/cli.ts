@@ -1,0 +1,139 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { deviceKinds } from "../devices/index.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { Gateway } from "./gateway.ts";
+import { loadImages } from "./images.ts";
+import { sinkFor } from "./influx/connect.ts";
+import { allMeasurements } from "./measurements.ts";
+import { pointContext } from "./privacy.ts";
+import { LiveSimulation } from "./simulate/live.ts";
+import { writePastDay } from "./simulate/past-day.ts";
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number");
+  return n;
+}
+
+/** `lift=3,charger=5` -> { lift: 3, charger: 5 } */
+function counts(value: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of value.split(",")) {
+    const [kind, n] = part.split("=");
+    if (!kind || !n || !/^\d+$/.test(n)) throw new InvalidArgumentError("expected kind=count[,kind=count...]");
+    out[kind] = Number(n);
+  }
+  return out;
+}
+
+/** linli.yaml in the working directory is read when no --config is given. */
+function configFrom(file: string | undefined): Config {
+  const path = file ?? (existsSync("linli.yaml") ? "linli.yaml" : undefined);
+  return loadConfig(path);
+}
+
+function untilSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${signal}: stopping`);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
+function brokerUrl(config: Config): string {
+  return config.broker.mode === "external" ? (config.broker.url as string) : `mqtt://${config.broker.host === "0.0.0.0" ? "127.0.0.1" : config.broker.host}:${config.broker.port}`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("linli").description("linli (邻里): edge gateway for residential compounds").showHelpAfterError();
+
+  program
+    .command("start")
+    .description("run the gateway")
+    .option("-c, --config <file>", "YAML config file (default: ./linli.yaml when present)")
+    .action(async (opts: { config?: string }) => {
+      const gateway = await Gateway.start(configFrom(opts.config));
+      untilSignal(() => gateway.stop());
+    });
+
+  program
+    .command("demo")
+    .description("run the gateway on embedded defaults with a simulated compound publishing to it")
+    .option("-c, --config <file>", "YAML config file")
+    .option("--images <dir>", "frames for the simulated lift cameras", "../shared/images")
+    .option("--rate <n>", "simulated seconds per real second", positive, 1)
+    .option("--counts <spec>", "devices per kind, e.g. lift=30,gate=4,charger=30,throw=40", counts)
+    .action(async (opts: { config?: string; images: string; rate: number; counts?: Record<string, number> }) => {
+      const config = configFrom(opts.config);
+      const gateway = await Gateway.start(config);
+      const images = existsSync(opts.images) ? loadImages(opts.images) : undefined;
+      if (!images) gateway.core.log.warn({ images: resolve(opts.images) }, "no image folder: simulated lift cameras send no frames");
+      const sim = await LiveSimulation.start(deviceKinds, { url: brokerUrl(config), site: config.site, rate: opts.rate, seed: Date.now(), ...(images ? { images } : {}), ...(opts.counts ? { counts: opts.counts } : {}) });
+      const report = setInterval(() => {
+        const t = gateway.metrics.totals;
+        gateway.core.log.info({ sent: sim.sent, accepted: t.messagesIn, rejected: t.rejected, written: t.pointsWritten, spooled: t.spoolPoints }, "demo running (Ctrl-C to stop)");
+      }, 10_000);
+      untilSignal(async () => {
+        clearInterval(report);
+        await sim.stop();
+        await gateway.stop();
+      });
+    });
+
+  program
+    .command("simulate")
+    .description("publish a simulated compound's traffic to a broker, or write a past day into InfluxDB")
+    .option("-c, --config <file>", "YAML config file (site, broker, influx)")
+    .option("--url <url>", "broker to publish to (default: from config)")
+    .option("--rate <n>", "simulated seconds per real second", positive, 1)
+    .option("--counts <spec>", "devices per kind, e.g. lift=30,gate=4,charger=30,throw=40", counts)
+    .option("--images <dir>", "frames for the simulated lift cameras")
+    .option("--seed <n>", "random seed, for a reproducible run", positive)
+    .option("--past-day", "write the past day straight into InfluxDB, as fast as it takes it")
+    .option("--hours <n>", "with --past-day: how many hours", positive, 24)
+    .action(async (opts: { config?: string; url?: string; rate: number; counts?: Record<string, number>; images?: string; seed?: number; pastDay?: boolean; hours: number }) => {
+      const config = configFrom(opts.config);
+      const seed = opts.seed ?? Date.now();
+      const fleet = { seed, ...(opts.counts ? { counts: opts.counts } : {}) };
+      if (opts.pastDay) {
+        const sink = sinkFor(config.influx, allMeasurements);
+        const started = Date.now();
+        const result = await writePastDay(deviceKinds, sink, pointContext(config.privacy), { ...fleet, site: config.site, hours: opts.hours });
+        console.log(`wrote ${result.points} points from ${result.messages} simulated messages (${opts.hours} h) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return;
+      }
+      const images = opts.images ? loadImages(opts.images) : undefined;
+      const sim = await LiveSimulation.start(deviceKinds, { ...fleet, url: opts.url ?? brokerUrl(config), site: config.site, rate: opts.rate, ...(images ? { images } : {}) });
+      const report = setInterval(() => console.log(`sent ${sim.sent} messages`), 10_000);
+      untilSignal(async () => {
+        clearInterval(report);
+        await sim.stop();
+      });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,165 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+const port = z.number().int().min(0).max(65_535);
+
+const brokerSchema = z
+  .strictObject({
+    mode: z.enum(["embedded", "external"]).default("embedded"),
+    /** embedded: where the TCP listener binds */
+    host: z.string().default("127.0.0.1"),
+    port: port.default(1883),
+    /** external: the broker to connect to (mqtt:// or mqtts://) */
+    url: z.string().regex(/^mqtts?:\/\//, "must start with mqtt:// or mqtts://").optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    clientId: z.string().default("linli-gateway"),
+    /**
+     * external: an MQTT 5 shared-subscription group ($share/<group>/...), so that several gateways
+     * behind one broker cluster split a district's traffic instead of each taking all of it
+     */
+    shareGroup: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  })
+  .refine((b) => b.mode === "embedded" || b.url !== undefined, { message: "broker.url is required when broker.mode is external", path: ["url"] });
+
+const influxSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  version: z.union([z.literal(1), z.literal(2)]).default(1),
+  url: z.string().url().default("http://127.0.0.1:8086"),
+  /** 1.x */
+  database: z.string().default("linli"),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** 2.x */
+  org: z.string().default("linli"),
+  bucket: z.string().default("linli"),
+  token: z.string().optional(),
+  batchSize: z.number().int().min(1).max(50_000).default(1_000),
+  flushIntervalMs: z.number().int().min(10).max(60_000).default(1_000),
+  timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  retry: z
+    .strictObject({
+      minDelayMs: z.number().int().min(10).default(500),
+      maxDelayMs: z.number().int().min(10).default(30_000),
+    })
+    .default({ minDelayMs: 500, maxDelayMs: 30_000 }),
+  spool: z
+    .strictObject({
+      /** oldest points are dropped, and counted, past this size */
+      maxBytes: z.number().int().min(1_024).default(512 * 1024 * 1024),
+    })
+    .default({ maxBytes: 512 * 1024 * 1024 }),
+});
+
+const httpSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().default("127.0.0.1"),
+  port: port.default(8080),
+});
+
+const ingestSchema = z.strictObject({
+  /** a device time further than this from the gateway's clock is replaced by the receive time */
+  maxClockSkewMs: z.number().int().min(0).default(300_000),
+  /** how many event ids per kind are remembered to refuse duplicates */
+  dedupWindow: z.number().int().min(0).default(100_000),
+  /** per-channel size caps, e.g. { "lift/frame": 2097152 }, overriding the kind's default */
+  maxBytes: z.record(z.string().regex(/^[a-z_]+\/[a-z_]+$/, "<kind>/<channel>"), z.number().int().min(1)).default({}),
+});
+
+const privacySchema = z.strictObject({
+  /** how plates and person ids are stored: a keyed hash (default), masked, or in clear */
+  ids: z.enum(["hash", "mask", "clear"]).default("hash"),
+  /** key of the hash; set it (env LINLI_PRIVACY_SALT) so hashes are stable across restarts */
+  salt: z.string().optional(),
+});
+
+export const configSchema = z.strictObject({
+  site: z.string().regex(/^[a-z0-9_-]+$/, "lower-case letters, digits, _ and - only").default("demo"),
+  dataDir: z.string().default("data"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  broker: brokerSchema.default({ mode: "embedded", host: "127.0.0.1", port: 1883, clientId: "linli-gateway" }),
+  influx: influxSchema.default(() => influxSchema.parse({})),
+  http: httpSchema.default({ enabled: true, host: "127.0.0.1", port: 8080 }),
+  ingest: ingestSchema.default(() => ingestSchema.parse({})),
+  privacy: privacySchema.default({ ids: "hash" }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Secrets may come from the environment instead of the file. */
+const ENV_OVERRIDES: ReadonlyArray<[string, readonly string[]]> = [
+  ["LINLI_BROKER_PASSWORD", ["broker", "password"]],
+  ["LINLI_INFLUX_PASSWORD", ["influx", "password"]],
+  ["LINLI_INFLUX_TOKEN", ["influx", "token"]],
+  ["LINLI_PRIVACY_SALT", ["privacy", "salt"]],
+];
+
+export class ConfigError extends Error {}
+
+/** `${env:NAME}` and `${file:/path}` in any string value, so a YAML file need not hold secrets. */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\{(env|file):([^}]+)\}/g, (_, source: string, ref: string) => {
+      if (source === "env") {
+        const v = env[ref];
+        if (v === undefined) throw new ConfigError(`environment variable ${ref} is not set`);
+        return v;
+      }
+      return readFileSync(ref, "utf8").trim();
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
+  }
+  return value;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: string): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined || next === null || typeof next !== "object") node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+/** Validates raw config; every problem names its key, e.g. `broker.port: expected number`. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): Config {
+  const input = (interpolate(raw ?? {}, env) ?? {}) as Record<string, unknown>;
+  if (typeof input !== "object" || Array.isArray(input)) throw new ConfigError("config must be a YAML mapping");
+  for (const [name, path] of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value !== undefined && value !== "") setPath(input, path, value);
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const key = i.path.join(".") || "(top level)";
+      const keys = i.code === "unrecognized_keys" ? ` ${i.keys.map((k) => [...i.path, k].join(".")).join(", ")}` : "";
+      return `  ${key}: ${i.message}${keys}`;
+    });
+    throw new ConfigError(`invalid config:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Config {
+  if (!file) return parseConfig({}, env);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, env);
+}

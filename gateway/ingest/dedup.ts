@@ -1,0 +1,18 @@
+/** Remembers the last `capacity` keys, oldest forgotten first, to refuse repeated event ids. */
+export class RecentKeys {
+  readonly #keys = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** True when the key was seen already; otherwise remembers it. */
+  seen(key: string): boolean {
+    if (this.#keys.has(key)) return true;
+    if (this.capacity === 0) return false;
+    this.#keys.add(key);
+    if (this.#keys.size > this.capacity) {
+      const oldest = this.#keys.values().next().value as string;
+      this.#keys.delete(oldest);
+    }
+    return false;
+  }
+}

@@ -1,0 +1,8 @@
+import { deviceMeasurements } from "../devices/index.ts";
+import { gatewayMeasurement, gatewayRejectedMeasurement } from "./health.ts";
+import type { Measurement } from "./influx/point.ts";
+
+/** Every measurement linli writes: the writer checks points against it; docs/schema.md lists it. */
+export const allMeasurements: readonly Measurement[] = [
+  ...new Map([...deviceMeasurements, gatewayMeasurement, gatewayRejectedMeasurement].map((m) => [m.name, m])).values(),
+];
