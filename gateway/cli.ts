@@ -8,6 +8,7 @@ import { loadImages } from "./images.ts";
 import { sinkFor } from "./influx/connect.ts";
 import { allMeasurements } from "./measurements.ts";
 import { pointContext } from "./privacy.ts";
+import { schemaMarkdown } from "./schema-doc.ts";
 import { LiveSimulation } from "./simulate/live.ts";
 import { writePastDay } from "./simulate/past-day.ts";
 
@@ -121,6 +122,13 @@ export function buildProgram(): Command {
         clearInterval(report);
         await sim.stop();
       });
+    });
+
+  program
+    .command("schema")
+    .description("print the InfluxDB measurement schema as Markdown (docs/schema.md)")
+    .action(() => {
+      process.stdout.write(schemaMarkdown(allMeasurements));
     });
 
   return program;
