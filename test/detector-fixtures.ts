@@ -1,0 +1,28 @@
+import { mkdtempSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { detectorConfigSchema, type DetectorConfig } from "../gateway/detector/config.ts";
+
+/** The repository root, and the shared weights and images beside it (never copied into the repo). */
+export const repoRoot = path.resolve(import.meta.dirname, "..");
+export const sharedModels = path.resolve(repoRoot, "../shared/models");
+export const sharedImages = path.resolve(repoRoot, "../shared/images");
+
+export const NEGATIVES = [0, 1, 2, 3, 4].map((i) => `coco-negative-${i}.jpg`);
+export const BICYCLE = "bicycle-dog-porch.jpg";
+
+/**
+ * The bicycle in bicycle-dog-porch.jpg (768x576), measured by eye on the annotated output: from the
+ * back of the rear wheel to the front of the front wheel, from the handlebars to the tyres' bottom.
+ */
+export const BICYCLE_BOX = { x: 125, y: 138, w: 443, h: 282 };
+
+export const image = (name: string) => readFile(path.join(sharedImages, name));
+
+export const tempDir = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `linli-${prefix}-`));
+
+/** A detector config that fetches weights from the shared mirror into a fresh temporary models dir. */
+export function testConfig(overrides: Partial<DetectorConfig> = {}): DetectorConfig {
+  return detectorConfigSchema.parse({ modelsDir: tempDir("models"), mirror: sharedModels, ...overrides });
+}
