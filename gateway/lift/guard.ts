@@ -233,7 +233,9 @@ export class LiftGuard {
     }
     if (this.#disabledUntil !== 0 && this.#disabledUntil <= now) this.#disabledUntil = 0;
     const car = this.#carUsable(now);
-    const clearFor = this.#lastHighAt === null ? Infinity : now - this.#lastHighAt;
+    // clear means frames kept coming and none passed: silence proves nothing (it is a fault instead)
+    const sawClearFrame = this.#lastFrameAt !== null && (this.#lastHighAt === null || this.#lastFrameAt > this.#lastHighAt);
+    const clearFor = !sawClearFrame ? 0 : this.#lastHighAt === null ? Infinity : now - this.#lastHighAt;
 
     const hold = this.#hold;
     if (hold) {

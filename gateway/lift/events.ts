@@ -1,0 +1,47 @@
+import type { EndReason } from "./guard.ts";
+
+/** `lift.hold`: a hold started or ended (the same record goes to InfluxDB as lift_block). */
+export interface HoldRecord {
+  site: string;
+  lift: string;
+  holdId: string;
+  phase: "start" | "end";
+  ts: number;
+  startedAt: number;
+  reason: "ebike";
+  peakScore: number;
+  /** end only */
+  endReason?: EndReason;
+  durationMs?: number;
+  detail?: string;
+  /** frame publish to lease acknowledged by the controller (start only, when a frame triggered it) */
+  latencyMs?: number;
+  /** whether the controller acknowledged the first lease write (start only) */
+  written?: boolean;
+  evidence?: { id: string; sha256: string; file: string };
+}
+
+/** `lift.alert`: something staff should see (the alerts feature delivers it). */
+export interface LiftAlert {
+  site: string;
+  lift: string;
+  ts: number;
+  kind: "max_hold" | "fault" | "fault_cleared" | "hold_write_failed" | "staff";
+  severity: "info" | "warning" | "critical";
+  message: string;
+  holdId?: string;
+}
+
+/** `lift.staff`: an audited staff command. */
+export interface StaffAudit {
+  site: string;
+  lift: string;
+  ts: number;
+  action: "release" | "disable" | "enable";
+  by: string;
+  via: "mqtt" | "http";
+  minutes?: number;
+  /** what it did: released a hold, nothing to release, ... */
+  result: string;
+  requestId?: string;
+}

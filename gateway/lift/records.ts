@@ -1,0 +1,82 @@
+import { createHash } from "node:crypto";
+import { appendFile, mkdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { defineMeasurement, type Point } from "../influx/point.ts";
+import type { HoldRecord } from "./events.ts";
+
+/** Every hold start and end: one point each. end_reason is absent on a start point. */
+export const liftBlock = defineMeasurement({
+  name: "lift_block",
+  description: "A lift held by the guard: one point when the hold starts (phase=start) and one when it ends (phase=end).",
+  tags: ["site", "lift", "phase", "end_reason"],
+  fields: {
+    hold_id: "string",
+    reason: "string",
+    duration_ms: "integer",
+    peak_score: "float",
+    latency_ms: "integer",
+    written: "boolean",
+    evidence_id: "string",
+    evidence_sha256: "string",
+    detail: "string",
+  },
+});
+
+/** Frame publish to hold acknowledged by the controller, one point per hold a frame triggered. */
+export const liftHoldLatency = defineMeasurement({
+  name: "lift_hold_latency",
+  description: "Latency from a lift frame's publish time to the controller acknowledging the hold it caused.",
+  tags: ["site", "lift", "link"],
+  fields: { latency_ms: "integer" },
+});
+
+export const liftMeasurements = [liftBlock, liftHoldLatency] as const;
+
+export function holdPoint(r: HoldRecord): Point {
+  return {
+    measurement: liftBlock.name,
+    tags: { site: r.site, lift: r.lift, phase: r.phase, end_reason: r.endReason ?? "" },
+    fields: {
+      hold_id: r.holdId,
+      reason: r.reason,
+      peak_score: r.peakScore,
+      duration_ms: r.durationMs ?? 0,
+      ...(r.latencyMs === undefined ? {} : { latency_ms: r.latencyMs }),
+      ...(r.written === undefined ? {} : { written: r.written }),
+      ...(r.evidence ? { evidence_id: r.evidence.id, evidence_sha256: r.evidence.sha256 } : {}),
+      ...(r.detail ? { detail: r.detail } : {}),
+    },
+    ts: r.ts,
+  };
+}
+
+/** Frames kept as evidence, as `<dir>/<id>.<jpg|png>`; a hold's point refers to the id and SHA-256. */
+export class EvidenceStore {
+  constructor(readonly dir: string) {}
+
+  async save(id: string, image: { data: Buffer; format: "jpeg" | "png" }): Promise<{ id: string; sha256: string; file: string }> {
+    await mkdir(this.dir, { recursive: true });
+    const sha256 = createHash("sha256").update(image.data).digest("hex");
+    const file = join(this.dir, `${id}.${image.format === "jpeg" ? "jpg" : "png"}`);
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, image.data, { mode: 0o640 });
+    await rename(tmp, file); // never a half-written evidence file under its final name
+    return { id, sha256, file };
+  }
+}
+
+/** Append-only JSON lines: one per staff command (who, when, what, result). */
+export class AuditLog {
+  #queue: Promise<void> = Promise.resolve();
+  #ready: Promise<void> | null = null;
+
+  constructor(readonly file: string, readonly dir: string) {}
+
+  append(entry: object): Promise<void> {
+    this.#ready ??= mkdir(this.dir, { recursive: true }).then(() => {});
+    const line = `${JSON.stringify(entry)}\n`;
+    // serialised, so lines never interleave
+    this.#queue = this.#queue.then(() => this.#ready).then(() => appendFile(this.file, line, { flag: "a", mode: 0o640 }));
+    return this.#queue;
+  }
+}
