@@ -1,0 +1,157 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import pino from "pino";
+import { Registry } from "prom-client";
+import sharp from "sharp";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { LiftFrame } from "../devices/lift.ts";
+import type { DeviceEvent } from "../devices/types.ts";
+import type { DetectorConfig } from "../gateway/detector/config.ts";
+import type { DetectorFault, LiftDetection } from "../gateway/detector/events.ts";
+import { DetectorExtension } from "../gateway/detector/extension.ts";
+import { EventBus } from "../gateway/events.ts";
+import type { Core } from "../gateway/extension.ts";
+import { HttpRoutes } from "../gateway/http/routes.ts";
+import type { Point } from "../gateway/influx/point.ts";
+import { BICYCLE, image, tempDir, testConfig } from "./detector-fixtures.ts";
+
+/** A core with a real bus and registry, and the points and events it receives. */
+function fakeCore() {
+  const listenerErrors: unknown[] = [];
+  const bus = new EventBus((_event, err) => listenerErrors.push(err));
+  const points: Point[] = [];
+  const detections: LiftDetection[] = [];
+  const faults: DetectorFault[] = [];
+  bus.on("lift.detection", (d) => detections.push(d));
+  bus.on("lift.detector.fault", (f) => faults.push(f));
+  const metrics = new Registry();
+  const core = {
+    config: {} as Core["config"],
+    bus,
+    mqtt: {} as Core["mqtt"],
+    writePoint: (p: Point) => points.push(p),
+    metrics,
+    log: pino({ level: "silent" }),
+    http: new HttpRoutes(),
+    dataDir: tempDir("data"),
+  } satisfies Core;
+  const counter = async (name: string, labels: Record<string, string> = {}) => {
+    const metric = metrics.getSingleMetric(name);
+    if (!metric) return undefined;
+    const values = (await metric.get()).values;
+    return values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
+  };
+  return { core, bus, points, detections, faults, listenerErrors, counter };
+}
+
+const T0 = 1_764_320_000_000;
+
+function frame(lift: string, image: Buffer, seq: number): DeviceEvent<LiftFrame> {
+  return { site: "s1", kind: "lift", deviceId: lift, channel: "frame", ts: T0 + seq, receivedAt: Date.now(), data: { image, format: "jpeg", seq } };
+}
+
+let running: DetectorExtension[] = [];
+async function started(core: Core, config: DetectorConfig): Promise<DetectorExtension> {
+  const ext = new DetectorExtension(core, config);
+  running.push(ext);
+  await ext.start();
+  await ext.ready();
+  return ext;
+}
+afterEach(async () => {
+  await Promise.all(running.map((e) => e.stop()));
+  running = [];
+});
+
+describe("detector extension", () => {
+  it("judges good frames of one lift while another lift sends garbage, and counts each rejection", async () => {
+    const { core, bus, points, detections, faults, listenerErrors, counter } = fakeCore();
+    await started(core, testConfig());
+    const good = await image(BICYCLE);
+    const garbage: Array<[string, Buffer]> = [
+      ["corrupt", good.subarray(0, 20_000)],
+      ["empty", Buffer.alloc(0)],
+      // passes the ingest path's magic-number check, but is not a JPEG
+      ["not_image", Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from("but then text")])],
+      ["too_large", await sharp({ create: { width: 5472, height: 3648, channels: 3, background: "#555" } }).jpeg().toBuffer()],
+    ];
+    for (const [i, [, bad]] of garbage.entries()) {
+      bus.emit("device.event", frame("lift-bad", bad, i + 1));
+      bus.emit("device.event", frame("lift-good", good, i + 1));
+      await vi.waitFor(() => expect(detections.length + faults.length).toBe(2 * (i + 1)), { timeout: 20_000 });
+    }
+    expect(listenerErrors).toEqual([]);
+    expect(faults.map((f) => [f.lift, f.scope, f.reason, f.seq])).toEqual(garbage.map(([reason], i) => ["lift-bad", "frame", reason, i + 1]));
+    expect(detections.map((d) => [d.lift, d.seq, d.ebike])).toEqual([1, 2, 3, 4].map((seq) => ["lift-good", seq, true]));
+    const first = detections[0]!;
+    expect(first).toMatchObject({ site: "s1", frameTs: T0 + 1, model: "fastestdet-coco-352", frameWidth: 768, frameHeight: 576, dropped: 0 });
+    expect(first.evidence?.image).toBe(good);
+    expect(first.detections.some((d) => d.label === "bicycle" && d.ebike)).toBe(true);
+    for (const [reason] of garbage) expect(await counter("linli_detector_rejected_total", { reason })).toBe(1);
+    expect(await counter("linli_detector_judged_total")).toBe(4);
+    expect(await counter("linli_detector_up")).toBe(1);
+    expect(points).toHaveLength(4);
+    expect(points[0]).toMatchObject({ measurement: "lift_frame", tags: { site: "s1", lift: "lift-good" }, ts: T0 + 1, fields: { ebike: true, dropped: 0 } });
+    expect(points[0]!.fields.ebike_score).toBe(first.ebikeScore);
+    expect(points[0]!.fields.detections).toBe(first.detections.length);
+  });
+
+  it("judges a lift's newest frame and drops the stale ones in between, counting them", async () => {
+    const { core, bus, points, detections, counter } = fakeCore();
+    await started(core, testConfig({ concurrency: 1 }));
+    const good = await image(BICYCLE);
+    for (let seq = 1; seq <= 5; seq++) bus.emit("device.event", frame("lift-1", good, seq));
+    await vi.waitFor(() => expect(detections).toHaveLength(2), { timeout: 20_000 });
+    expect(detections.map((d) => [d.seq, d.dropped])).toEqual([
+      [1, 0],
+      [5, 3],
+    ]);
+    expect(points.map((p) => p.fields.dropped)).toEqual([0, 3]);
+    expect(await counter("linli_detector_dropped_total", { reason: "stale" })).toBe(3);
+  });
+
+  it("without a model, starts anyway, reports a fault, and faults every frame instead of judging it", async () => {
+    const { core, bus, detections, faults, counter } = fakeCore();
+    const ext = new DetectorExtension(core, testConfig({ mirror: undefined, autoFetch: false }));
+    running.push(ext);
+    await expect(ext.start()).resolves.toBeUndefined();
+    await ext.ready();
+    expect(faults).toEqual([expect.objectContaining({ scope: "detector", reason: "model_missing", detail: expect.stringMatching(/fastestdet-coco-352\.onnx is missing/) })]);
+    expect(await counter("linli_detector_up")).toBe(0);
+    bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
+    expect(faults[1]).toMatchObject({ scope: "detector", reason: "model_missing", lift: "lift-1", seq: 1 });
+    expect(detections).toEqual([]);
+    expect(await counter("linli_detector_faults_total", { reason: "model_missing" })).toBe(1);
+  });
+
+  it("reports a corrupt model file as model_corrupt", async () => {
+    const { core, faults } = fakeCore();
+    const config = testConfig();
+    await writeFile(path.join(config.modelsDir, "fastestdet-coco-352.onnx"), "truncated download");
+    await started(core, config);
+    expect(faults).toEqual([expect.objectContaining({ scope: "detector", reason: "model_corrupt" })]);
+  });
+
+  it("stop() removes its listener and metrics, so the detector can be started again", async () => {
+    const { core, bus, detections, faults, counter } = fakeCore();
+    const config = testConfig();
+    const ext = await started(core, config);
+    await ext.stop();
+    expect(await counter("linli_detector_judged_total")).toBeUndefined();
+    bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
+    // a listener left behind would have answered that frame with a fault
+    expect(faults).toEqual([]);
+    await started(core, config);
+    bus.emit("device.event", frame("lift-1", await image(BICYCLE), 2));
+    await vi.waitFor(() => expect(detections).toHaveLength(1), { timeout: 20_000 });
+    expect(detections[0]?.seq).toBe(2);
+  });
+
+  it("does nothing when disabled", async () => {
+    const { core, bus, detections, faults, counter } = fakeCore();
+    await started(core, testConfig({ enabled: false }));
+    bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
+    expect(await counter("linli_detector_up")).toBeUndefined();
+    expect([...detections, ...faults]).toEqual([]);
+  });
+});
