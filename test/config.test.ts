@@ -1,0 +1,48 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseConfig } from "../gateway/config.ts";
+
+describe("config", () => {
+  it("works with no file, on the documented defaults", () => {
+    const c = loadConfig(undefined, {});
+    expect(c.site).toBe("demo");
+    expect(c.broker).toMatchObject({ mode: "embedded", port: 1883 });
+    expect(c.influx).toMatchObject({ version: 1, url: "http://127.0.0.1:8086", database: "linli" });
+    expect(c.http.port).toBe(8080);
+  });
+
+  it("names the bad key in its error", () => {
+    expect(() => parseConfig({ broker: { port: "1883x" } }, {})).toThrow(/broker\.port/);
+    expect(() => parseConfig({ influx: { version: 3 } }, {})).toThrow(/influx\.version/);
+  });
+
+  it("refuses a misspelt key instead of ignoring it", () => {
+    expect(() => parseConfig({ influx: { databse: "x" } }, {})).toThrow(/influx\.databse/);
+  });
+
+  it("requires a broker url in external mode", () => {
+    expect(() => parseConfig({ broker: { mode: "external" } }, {})).toThrow(/broker\.url/);
+  });
+
+  it("takes secrets from the environment and from ${env:} / ${file:} references", () => {
+    const dir = mkdtempSync(join(tmpdir(), "linli-config-"));
+    writeFileSync(join(dir, "token"), "s3cret-from-file\n");
+    const file = join(dir, "linli.yaml");
+    writeFileSync(file, `site: tower-a\ninflux:\n  version: 2\n  token: \${file:${join(dir, "token")}}\nbroker:\n  mode: external\n  url: mqtt://broker:1883\n  password: \${env:MY_BROKER_PW}\n`);
+    const c = loadConfig(file, { MY_BROKER_PW: "pw-from-env", LINLI_PRIVACY_SALT: "salt" });
+    expect(c.site).toBe("tower-a");
+    expect(c.influx.token).toBe("s3cret-from-file");
+    expect(c.broker.password).toBe("pw-from-env");
+    expect(c.privacy.salt).toBe("salt");
+    expect(() => loadConfig(file, {})).toThrow(/MY_BROKER_PW is not set/);
+  });
+
+  it("reports YAML syntax errors as config errors", () => {
+    const dir = mkdtempSync(join(tmpdir(), "linli-config-"));
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "site: [unclosed\n");
+    expect(() => loadConfig(file, {})).toThrow(ConfigError);
+  });
+});
