@@ -11,9 +11,12 @@ export const detectorConfigSchema = z.object({
   mirror: z.string().optional(),
   /** download (or copy from the mirror) the model on first use when it is missing */
   autoFetch: z.boolean().default(true),
-  /** onnxruntime intra-op threads; inference runs on these, never on the event loop */
+  /** onnxruntime intra-op threads per session */
   threads: z.number().int().min(1).max(64).default(1),
-  /** frames judged at the same time across all lifts (one per lift at most) */
+  /**
+   * frames judged at the same time across all lifts (one per lift at most); each has its own model
+   * session on its own worker thread, so inference never runs on the event loop
+   */
   concurrency: z.number().int().min(1).max(16).default(2),
   /** lifts that may wait with a frame at once; beyond it new frames are dropped and counted */
   maxQueuedLifts: z.number().int().min(1).max(10_000).default(64),

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
-import * as ort from "onnxruntime-node";
 import { resolveEbikeClasses } from "./classmap.ts";
 import { decoders } from "./decoders/index.ts";
+import { InferencePool } from "./inference-pool.ts";
 import { toFrameBox } from "./geometry.ts";
 import type { ModelManifest } from "./manifest.ts";
 import { nms } from "./nms.ts";
@@ -9,8 +9,10 @@ import { preprocess } from "./preprocess.ts";
 import type { Decoder, Detection } from "./types.ts";
 
 export interface DetectorOptions {
-  /** onnxruntime intra-op threads for this session */
+  /** onnxruntime intra-op threads, per session */
   threads: number;
+  /** sessions (worker threads) of the model, so that frames of different lifts are inferred at once */
+  sessions?: number;
   maxInputPixels: number;
   /** class names that count as an e-bike; the manifest's list when absent */
   ebikeClasses?: readonly string[] | undefined;
@@ -31,7 +33,7 @@ export interface DetectResult {
   threshold: number;
   frameWidth: number;
   frameHeight: number;
-  /** session.run alone */
+  /** session.run alone, as timed on its worker thread */
   inferenceMs: number;
   /** bytes in to detections out */
   totalMs: number;
@@ -55,19 +57,19 @@ export class Detector {
 
   private constructor(
     readonly manifest: ModelManifest,
-    private readonly session: ort.InferenceSession,
+    private readonly pool: InferencePool,
     private readonly options: DetectorOptions,
   ) {
     this.threshold = options.scoreThreshold ?? manifest.thresholds.score;
     this.#iouThreshold = options.iouThreshold ?? manifest.thresholds.iou;
     this.ebikeClasses = resolveEbikeClasses(manifest.labels, options.ebikeClasses ?? manifest.ebikeClasses);
     this.#decode = decoders[manifest.family];
-    const inputName = manifest.input.name ?? session.inputNames[0];
-    if (inputName === undefined || !session.inputNames.includes(inputName)) {
-      throw new Error(`model ${manifest.id} has no input "${inputName}" (it has ${session.inputNames.join(", ")})`);
+    const inputName = manifest.input.name ?? pool.inputNames[0];
+    if (inputName === undefined || !pool.inputNames.includes(inputName)) {
+      throw new Error(`model ${manifest.id} has no input "${inputName}" (it has ${pool.inputNames.join(", ")})`);
     }
     this.#inputName = inputName;
-    const outputName = session.outputNames[0];
+    const outputName = pool.outputNames[0];
     if (outputName === undefined) throw new Error(`model ${manifest.id} has no outputs`);
     this.#outputName = outputName;
   }
@@ -77,37 +79,24 @@ export class Detector {
    * match its manifest fails here, at start, rather than on the first lift frame.
    */
   static async load(manifest: ModelManifest, modelPath: string, options: DetectorOptions): Promise<Detector> {
-    const session = await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-    });
+    const pool = await InferencePool.open(modelPath, { size: options.sessions ?? 1, threads: options.threads });
     try {
-      const detector = new Detector(manifest, session, options);
+      const detector = new Detector(manifest, pool, options);
       const { width, height } = manifest.input;
       await detector.#infer(new Float32Array(3 * width * height));
       return detector;
     } catch (err) {
-      await session.release();
+      await pool.close();
       throw err;
     }
   }
 
-  /** Runs the model and decodes its output; candidates are in model-input pixels. */
+  /** Runs the model (on a worker thread) and decodes its output; candidates are in model-input pixels. */
   async #infer(tensor: Float32Array, minScore = 1) {
     const { width, height } = this.manifest.input;
-    const feeds = { [this.#inputName]: new ort.Tensor("float32", tensor, [1, 3, height, width]) };
-    const started = performance.now();
-    const results = await this.session.run(feeds);
-    const inferenceMs = performance.now() - started;
-    const output = results[this.#outputName];
-    if (!output || output.type !== "float32") throw new Error(`model ${this.manifest.id}: output ${this.#outputName} is not float32`);
-    const candidates = this.#decode(
-      { data: output.data as Float32Array, dims: output.dims },
-      { inputWidth: width, inputHeight: height, numClasses: this.manifest.labels.length, minScore },
-    );
-    return { candidates, inferenceMs };
+    const output = await this.pool.run(this.#inputName, this.#outputName, tensor, [1, 3, height, width]);
+    const candidates = this.#decode(output, { inputWidth: width, inputHeight: height, numClasses: this.manifest.labels.length, minScore });
+    return { candidates, inferenceMs: output.ms };
   }
 
   /**
@@ -142,6 +131,6 @@ export class Detector {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await this.pool.close();
   }
 }

@@ -15,6 +15,7 @@ export async function openDetector(config: DetectorConfig, options: { progress?:
   const file = await ensureModel(manifest, { modelsDir, mirror, autoFetch: config.autoFetch, progress: options.progress ?? false });
   return Detector.load(manifest, file, {
     threads: config.threads,
+    sessions: config.concurrency,
     maxInputPixels: config.maxInputPixels,
     ebikeClasses: config.ebikeClasses,
     scoreThreshold: config.scoreThreshold,
