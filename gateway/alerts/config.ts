@@ -1,0 +1,111 @@
+import { z } from "zod";
+
+export const severities = ["info", "warning", "critical"] as const;
+export type Severity = (typeof severities)[number];
+
+/** What a delivery channel can be told about; `repeated` is off by default so a flood stays one message. */
+export const notifyEvents = ["opened", "repeated", "escalated", "acknowledged", "resolved"] as const;
+export type NotifyEvent = (typeof notifyEvents)[number];
+
+const webhookSchema = z.strictObject({
+  /** wecom and dingtalk are the group-robot markdown messages; json posts the alert as it is */
+  type: z.enum(["wecom", "dingtalk", "json"]),
+  url: z.string().url(),
+  /** DingTalk "加签" secret (SEC...): the URL gets timestamp and an HMAC-SHA256 sign */
+  secret: z.string().optional(),
+  /** a name for logs and metrics; defaults to the type and position */
+  name: z.string().optional(),
+  minSeverity: z.enum(severities).default("info"),
+  events: z.array(z.enum(notifyEvents)).default(["opened", "acknowledged", "resolved"]),
+});
+export type WebhookConfig = z.infer<typeof webhookSchema>;
+
+const retrySchema = z.strictObject({
+  attempts: z.number().int().min(1).max(100).default(6),
+  minDelayMs: z.number().int().min(1).default(1_000),
+  maxDelayMs: z.number().int().min(1).default(60_000),
+  timeoutMs: z.number().int().min(100).default(10_000),
+});
+
+const rulesSchema = z.strictObject({
+  throw: z.boolean().default(true),
+  /** which charger alarm types raise an alert */
+  chargerAlarms: z
+    .array(z.enum(["over_temp", "over_current", "over_power", "smoke", "relay_welded", "offline"]))
+    .default(["over_temp", "smoke", "over_current", "relay_welded"]),
+  liftHold: z.boolean().default(true),
+  liftHoldTimeout: z.boolean().default(true),
+  liftFault: z.boolean().default(true),
+  deviceSilent: z.boolean().default(true),
+  /** per kind, e.g. { throw: 300000 }: overrides the kind's own silentAfterMs; 0 switches a kind off */
+  silentAfterMs: z.record(z.string(), z.number().int().min(0)).default({}),
+  /** how often silence is checked */
+  silentCheckMs: z.number().int().min(100).default(15_000),
+});
+
+const accountSchema = z.strictObject({
+  user: z.string().min(1).max(64),
+  /** `scrypt$N$r$p$salt$hash` from `linli console hash-password` */
+  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, "expected a hash from `linli console hash-password`"),
+  /** a name shown in the audit trail; defaults to user */
+  displayName: z.string().max(64).optional(),
+});
+
+const consoleSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  accounts: z.array(accountSchema).default([]),
+  sessionTtlMinutes: z.number().positive().default(720),
+  /** the console's default language; `?lang=en` or the toggle overrides it per browser */
+  language: z.enum(["zh", "en"]).default("zh"),
+});
+
+export const alertsConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** a repeat with the same dedup key within this window updates the alert and its count */
+  dedupWindowMs: z.number().int().min(0).default(300_000),
+  rules: rulesSchema.default(() => rulesSchema.parse({})),
+  severity: z
+    .strictObject({
+      throw: z.enum(severities).default("critical"),
+      charger: z.enum(severities).default("critical"),
+      liftHold: z.enum(severities).default("warning"),
+      liftHoldTimeout: z.enum(severities).default("critical"),
+      liftFault: z.enum(severities).default("warning"),
+      deviceSilent: z.enum(severities).default("warning"),
+    })
+    .default({ throw: "critical", charger: "critical", liftHold: "warning", liftHoldTimeout: "critical", liftFault: "warning", deviceSilent: "warning" }),
+  escalation: z
+    .strictObject({
+      /** an alert still open (not acknowledged) this long after it opened goes to the escalation channels */
+      afterMinutes: z.number().positive().default(5),
+      /** the lowest severity that escalates */
+      minSeverity: z.enum(severities).default("warning"),
+      checkMs: z.number().int().min(100).default(10_000),
+      webhooks: z.array(webhookSchema).default([]),
+    })
+    .default(() => ({ afterMinutes: 5, minSeverity: "warning" as const, checkMs: 10_000, webhooks: [] })),
+  mqtt: z
+    .strictObject({ enabled: z.boolean().default(true), qos: z.union([z.literal(0), z.literal(1)]).default(1) })
+    .default({ enabled: true, qos: 1 }),
+  webhooks: z.array(webhookSchema).default([]),
+  retry: retrySchema.default(() => retrySchema.parse({})),
+  evidence: z
+    .strictObject({
+      retentionDays: z.number().positive().default(30),
+      /** fetch snapshotUrl / clipUrl of a throw event and keep the bytes when their SHA-256 matches */
+      fetch: z.boolean().default(true),
+      maxBytes: z.number().int().min(1_024).default(50 * 1024 * 1024),
+      fetchTimeoutMs: z.number().int().min(100).default(10_000),
+    })
+    .default({ retentionDays: 30, fetch: true, maxBytes: 50 * 1024 * 1024, fetchTimeoutMs: 10_000 }),
+  /** the time zone of times in messages and on the console */
+  timeZone: z.string().default("Asia/Shanghai"),
+  /** the console's address as staff reach it, for a link in webhook messages (e.g. http://10.0.0.5:8080/) */
+  publicUrl: z.string().url().optional(),
+  /** resolved alerts are kept this long for the history view and audits */
+  historyDays: z.number().positive().default(400),
+  console: consoleSchema.default(() => consoleSchema.parse({})),
+});
+
+export type AlertsConfig = z.infer<typeof alertsConfigSchema>;
+export type AlertsConfigInput = z.input<typeof alertsConfigSchema>;

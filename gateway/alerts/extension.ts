@@ -1,0 +1,200 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Counter, type Registry } from "prom-client";
+import { deviceKinds } from "../../devices/index.ts";
+import type { Core, Extension } from "../extension.ts";
+import { EvidenceMismatch, EvidenceStore } from "../evidence/store.ts";
+import { SecurityConsole } from "../console/server.ts";
+import type { AlertsConfig } from "./config.ts";
+import { Delivery } from "./delivery.ts";
+import { AlertEngine } from "./engine.ts";
+import { alertPoint } from "./measurements.ts";
+import { withRetry } from "./retry.ts";
+import { deviceRules, holdRules, liftAlertRules, type RuleAction } from "./rules.ts";
+import { SilenceWatcher } from "./silence.ts";
+import { AlertStore } from "./store.ts";
+import type { AlertChange, EvidenceRef } from "./types.ts";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function alertCounter(registry: Registry): Counter {
+  const name = "linli_alert_changes_total";
+  return (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help: "Alert state changes, per type and event", labelNames: ["type", "event"], registers: [registry] });
+}
+
+/**
+ * Alerts to security staff: rules over device events and lift guard records open alerts (deduped,
+ * persisted in SQLite), delivery sends them over MQTT and webhooks, unacknowledged ones escalate,
+ * every change goes to InfluxDB (`alert`), evidence is kept, and the console serves the guard room.
+ */
+export class AlertsExtension implements Extension {
+  readonly name = "alerts";
+  #store: AlertStore | undefined;
+  #evidence: EvidenceStore | undefined;
+  #engine: AlertEngine | undefined;
+  #delivery: Delivery | undefined;
+  #silence: SilenceWatcher | undefined;
+  #console: SecurityConsole | undefined;
+  readonly #off: Array<() => void> = [];
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #pending = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+
+  constructor(
+    private readonly core: Core,
+    private readonly cfg: AlertsConfig,
+  ) {}
+
+  /** The engine (acknowledge/resolve from other features or tests); undefined until started. */
+  get engine(): AlertEngine | undefined {
+    return this.#engine;
+  }
+
+  get store(): AlertStore | undefined {
+    return this.#store;
+  }
+
+  get evidence(): EvidenceStore | undefined {
+    return this.#evidence;
+  }
+
+  /** Resolves when deliveries and evidence fetches under way have finished (tests). */
+  async idle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    await this.#delivery?.idle();
+  }
+
+  async start(): Promise<void> {
+    if (!this.cfg.enabled) return;
+    const { core, cfg } = this;
+    const log = core.log.child({ part: "alerts" });
+    const dir = join(core.dataDir, "alerts");
+    mkdirSync(dir, { recursive: true });
+    const store = (this.#store = new AlertStore(join(dir, "alerts.db")));
+    this.#evidence = new EvidenceStore(join(core.dataDir, "evidence"));
+    const delivery = (this.#delivery = new Delivery(core.config.site, core.mqtt, cfg, log, core.metrics));
+    const changes = alertCounter(core.metrics);
+    const engine = (this.#engine = new AlertEngine(
+      store,
+      { dedupWindowMs: cfg.dedupWindowMs, escalateAfterMs: cfg.escalation.afterMinutes * 60_000, escalateMinSeverity: cfg.escalation.minSeverity },
+      (change) => {
+        changes.inc({ type: change.alert.type, event: change.event });
+        if (change.event !== "evidence") core.writePoint(alertPoint(change));
+        delivery.deliver(change);
+        core.bus.emit("alert.changed", change);
+      },
+    ));
+    const thresholds = new Map(deviceKinds.map((k) => [k.kind, k.silentAfterMs]));
+    const silence = (this.#silence = cfg.rules.deviceSilent ? new SilenceWatcher(thresholds, cfg, store) : undefined);
+
+    this.#off.push(
+      core.bus.on("device.event", (ev) => {
+        const actions = [...(silence?.seen(ev, Date.now()) ?? []), ...deviceRules(ev, cfg)];
+        this.#apply(actions);
+      }),
+      core.bus.on("lift.hold", (h) => this.#apply(holdRules(h, cfg))),
+      core.bus.on("lift.alert", (a) => this.#apply(liftAlertRules(a, cfg))),
+    );
+
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(() => {
+        try {
+          fn();
+        } catch (err) {
+          log.error({ err }, "alerts timer failed");
+        }
+      }, ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    every(cfg.escalation.checkMs, () => engine.escalateDue());
+    if (silence) every(cfg.rules.silentCheckMs, () => this.#apply(silence.check(Date.now())));
+    const sweep = () => {
+      const now = Date.now();
+      const files = this.#evidence?.purge(now - cfg.evidence.retentionDays * DAY) ?? 0;
+      const alerts = store.purge(now - cfg.historyDays * DAY);
+      if (files || alerts) log.info({ files, alerts }, "retention: old evidence and resolved alerts removed");
+    };
+    sweep();
+    every(HOUR, sweep);
+    // alerts opened before a restart escalate on time, and evidence not yet fetched is tried again
+    engine.escalateDue();
+    for (const a of store.unresolved()) this.#keepEvidence(a.id, a.evidence, a.details);
+
+    if (cfg.console.enabled) {
+      if (cfg.console.accounts.length === 0) log.warn("alerts.console.accounts is empty: nobody can log in to the console");
+      this.#console = new SecurityConsole(core, cfg, { engine, store, evidence: this.#evidence });
+      this.#console.start();
+    }
+    log.info({ unresolved: store.unresolved().length, webhooks: cfg.webhooks.length, escalation: cfg.escalation.webhooks.length }, "alerts started");
+  }
+
+  async stop(): Promise<void> {
+    this.#console?.stop();
+    for (const off of this.#off.splice(0)) off();
+    for (const t of this.#timers.splice(0)) clearInterval(t);
+    this.#abort.abort();
+    await Promise.allSettled([...this.#pending]);
+    await this.#delivery?.stop();
+    this.#silence?.flush();
+    this.#store?.close();
+    this.#evidence?.close();
+    this.#store = this.#evidence = this.#engine = this.#delivery = this.#silence = this.#console = undefined;
+  }
+
+  #apply(actions: RuleAction[]): void {
+    const engine = this.#engine;
+    if (!engine) return;
+    for (const action of actions) {
+      if ("resolve" in action) {
+        engine.resolveKey(action.resolve, "system", action.note);
+        continue;
+      }
+      const change: AlertChange = engine.raise(action.raise);
+      this.#keepEvidence(change.alert.id, change.alert.evidence, action.raise.details);
+    }
+  }
+
+  /** Fetches (or copies) the bytes behind evidence references and records them in the alert. */
+  #keepEvidence(alertId: string, refs: EvidenceRef[], details: Record<string, unknown>): void {
+    const store = this.#evidence;
+    if (!store) return;
+    for (const ref of refs) {
+      if (ref.id || ref.verified === false) continue;
+      const known = store.bySha256(ref.sha256);
+      if (known) {
+        this.#engine?.updateEvidence(alertId, { ...ref, id: known.id, mime: known.mime, verified: true });
+        continue;
+      }
+      const file = typeof details.evidenceFile === "string" ? details.evidenceFile : undefined;
+      const opts = { source: ref.url ?? file ?? "", subject: alertId, expectedSha256: ref.sha256 };
+      let job: (() => Promise<{ id: string; mime: string }>) | undefined;
+      if (ref.role === "frame" && file) job = async () => store.importFile(file, opts);
+      else if (ref.url && this.cfg.evidence.fetch) {
+        const url = ref.url;
+        job = () => store.fetch(url, { ...opts, maxBytes: this.cfg.evidence.maxBytes, timeoutMs: this.cfg.evidence.fetchTimeoutMs });
+      }
+      if (!job) continue;
+      const run = job;
+      const p = withRetry(
+        async () => {
+          const rec = await run();
+          this.#engine?.updateEvidence(alertId, { ...ref, id: rec.id, mime: rec.mime, verified: true });
+        },
+        { attempts: 3, minDelayMs: 2_000, maxDelayMs: 10_000 },
+        this.#abort.signal,
+        (_n, err) => {
+          if (err instanceof EvidenceMismatch) throw err; // no point fetching again
+        },
+      )
+        .then(() => undefined)
+        .catch((err: unknown) => {
+          if (err instanceof EvidenceMismatch) this.#engine?.updateEvidence(alertId, { ...ref, verified: false });
+          this.core.log.warn({ alertId, role: ref.role, err: String(err) }, "evidence not kept");
+        })
+        .finally(() => this.#pending.delete(p));
+      this.#pending.add(p);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import Database from "better-sqlite3";
+import type { Alert, AlertEventKind } from "./types.ts";
+
+export interface LogEntry {
+  alertId: string;
+  at: number;
+  event: AlertEventKind;
+  by?: string;
+  note?: string;
+}
+
+/**
+ * Alerts and their audit trail in SQLite under the data dir, so open alerts, their escalation
+ * clocks and who handled what survive a restart. Each alert is one row: indexed columns for the
+ * queries, the whole alert as JSON.
+ */
+export class AlertStore {
+  readonly #db: Database.Database;
+  readonly #put: Database.Statement;
+  readonly #log: Database.Statement;
+
+  constructor(file: string) {
+    this.#db = new Database(file);
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = NORMAL");
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS alerts (
+        id TEXT PRIMARY KEY,
+        dedup_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS alerts_key ON alerts (dedup_key, state);
+      CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, last_at);
+      CREATE INDEX IF NOT EXISTS alerts_last ON alerts (last_at);
+      CREATE TABLE IF NOT EXISTS alert_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        alert_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        by TEXT,
+        note TEXT
+      );
+      CREATE INDEX IF NOT EXISTS alert_log_id ON alert_log (alert_id, seq);
+      CREATE TABLE IF NOT EXISTS last_seen (
+        kind TEXT NOT NULL,
+        device TEXT NOT NULL,
+        site TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (kind, device)
+      );
+    `);
+    this.#put = this.#db.prepare(
+      "INSERT INTO alerts (id, dedup_key, state, created_at, last_at, body) VALUES (@id, @dedupKey, @state, @createdAt, @lastAt, @body) " +
+        "ON CONFLICT(id) DO UPDATE SET state = excluded.state, last_at = excluded.last_at, body = excluded.body",
+    );
+    this.#log = this.#db.prepare("INSERT INTO alert_log (alert_id, at, event, by, note) VALUES (?, ?, ?, ?, ?)");
+  }
+
+  /** Saves the alert and appends to its audit trail in one transaction. */
+  save(alert: Alert, entry: LogEntry): void {
+    this.#db.transaction(() => {
+      this.#put.run({ id: alert.id, dedupKey: alert.dedupKey, state: alert.state, createdAt: alert.createdAt, lastAt: alert.lastAt, body: JSON.stringify(alert) });
+      this.#log.run(entry.alertId, entry.at, entry.event, entry.by ?? null, entry.note ?? null);
+    })();
+  }
+
+  get(id: string): Alert | undefined {
+    const row = this.#db.prepare("SELECT body FROM alerts WHERE id = ?").get(id) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as Alert) : undefined;
+  }
+
+  /** The unresolved alert with this dedup key, if any (the newest one). */
+  active(dedupKey: string): Alert | undefined {
+    const row = this.#db
+      .prepare("SELECT body FROM alerts WHERE dedup_key = ? AND state != 'resolved' ORDER BY last_at DESC LIMIT 1")
+      .get(dedupKey) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as Alert) : undefined;
+  }
+
+  /** Open and acknowledged alerts, newest first. */
+  unresolved(): Alert[] {
+    return (this.#db.prepare("SELECT body FROM alerts WHERE state != 'resolved' ORDER BY last_at DESC").all() as Array<{ body: string }>).map((r) => JSON.parse(r.body) as Alert);
+  }
+
+  /** All alerts, newest first, optionally before a time (for paging) and in one state. */
+  history(limit: number, before?: number, state?: string): Alert[] {
+    const rows = this.#db
+      .prepare(`SELECT body FROM alerts WHERE last_at < ? ${state ? "AND state = ?" : ""} ORDER BY last_at DESC LIMIT ?`)
+      .all(...[before ?? Number.MAX_SAFE_INTEGER, ...(state ? [state] : []), limit]) as Array<{ body: string }>;
+    return rows.map((r) => JSON.parse(r.body) as Alert);
+  }
+
+  log(alertId: string): LogEntry[] {
+    const rows = this.#db.prepare("SELECT alert_id, at, event, by, note FROM alert_log WHERE alert_id = ? ORDER BY seq").all(alertId) as Array<{
+      alert_id: string;
+      at: number;
+      event: AlertEventKind;
+      by: string | null;
+      note: string | null;
+    }>;
+    return rows.map((r) => ({ alertId: r.alert_id, at: r.at, event: r.event, ...(r.by === null ? {} : { by: r.by }), ...(r.note === null ? {} : { note: r.note }) }));
+  }
+
+  /** Drops resolved alerts (and their trail) last seen before `cutoff`; returns how many. */
+  purge(cutoff: number): number {
+    return this.#db.transaction(() => {
+      this.#db.prepare("DELETE FROM alert_log WHERE alert_id IN (SELECT id FROM alerts WHERE state = 'resolved' AND last_at < ?)").run(cutoff);
+      return this.#db.prepare("DELETE FROM alerts WHERE state = 'resolved' AND last_at < ?").run(cutoff).changes;
+    })();
+  }
+
+  /** When each device last spoke, so silence is still noticed after a restart. */
+  saveLastSeen(entries: Iterable<{ kind: string; device: string; site: string; at: number }>): void {
+    const put = this.#db.prepare("INSERT INTO last_seen (kind, device, site, at) VALUES (?, ?, ?, ?) ON CONFLICT(kind, device) DO UPDATE SET at = excluded.at, site = excluded.site");
+    this.#db.transaction(() => {
+      for (const e of entries) put.run(e.kind, e.device, e.site, e.at);
+    })();
+  }
+
+  lastSeen(): Array<{ kind: string; device: string; site: string; at: number }> {
+    return this.#db.prepare("SELECT kind, device, site, at FROM last_seen").all() as Array<{ kind: string; device: string; site: string; at: number }>;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,269 @@
+import type { Lang } from "../alerts/i18n.ts";
+import { pageStrings, ui } from "./strings.ts";
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+}
+
+/** JSON inside a <script type="application/json">: "<" escaped so no text can close the tag. */
+function jsonScript(id: string, value: unknown): string {
+  return `<script type="application/json" id="${id}">${JSON.stringify(value).replace(/</g, "\\u003c")}</script>`;
+}
+
+const otherLang = (lang: Lang): Lang => (lang === "zh" ? "en" : "zh");
+
+export function loginPage(lang: Lang, error?: string): string {
+  const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
+  return `<!doctype html>
+<html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t("loginTitle")}</title>
+<style>
+body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",system-ui,sans-serif;background:#101820;color:#e8eef2;display:flex;min-height:100vh;align-items:center;justify-content:center}
+form{background:#1b2631;padding:32px 36px;border-radius:10px;width:300px;box-shadow:0 8px 30px #0008}
+h1{font-size:20px;margin:0 0 20px}label{display:block;margin:12px 0 4px;font-size:14px;color:#9fb3c3}
+input{width:100%;box-sizing:border-box;padding:9px 10px;border-radius:6px;border:1px solid #34495e;background:#0f1a24;color:#fff;font-size:15px}
+button{margin-top:20px;width:100%;padding:10px;border:0;border-radius:6px;background:#2e86de;color:#fff;font-size:16px;cursor:pointer}
+.error{background:#5c1a1a;color:#ffb3b3;padding:8px 10px;border-radius:6px;font-size:14px}
+.lang{display:block;text-align:right;margin-top:14px;color:#9fb3c3;font-size:13px}
+</style></head><body>
+<form method="post" action="/login" id="login">
+<h1>${t("loginTitle")}</h1>
+${error ? `<div class="error" id="login-error">${escapeHtml(error)}</div>` : ""}
+<label for="user">${t("user")}</label><input id="user" name="user" autocomplete="username" required autofocus>
+<label for="password">${t("password")}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<input type="hidden" name="lang" value="${lang}">
+<button type="submit" id="sign-in">${t("signIn")}</button>
+<a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
+</form></body></html>`;
+}
+
+export function consolePage(lang: Lang, user: string, timeZone: string): string {
+  const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
+  return `<!doctype html>
+<html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t("title")}</title>
+<link rel="stylesheet" href="/console.css">
+${jsonScript("linli-config", { lang, timeZone, user, strings: pageStrings(lang) })}
+<script src="/console.js" defer></script>
+</head><body>
+<header>
+  <h1>${t("title")}</h1>
+  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button></nav>
+  <div class="right"><span id="conn" class="conn">…</span><span class="user">${escapeHtml(user)}</span>
+  <a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
+  <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>
+</header>
+<main>
+  <section id="open-view"><p id="empty" class="empty">${t("none")}</p><div id="alerts"></div></section>
+  <section id="history-view" hidden>
+    <table id="history"><thead><tr><th>${t("time")}</th><th>${t("type")}</th><th>${t("place")}</th><th>${t("severity")}</th><th>${t("count")}</th><th>${t("state")}</th><th>${t("handling")}</th></tr></thead><tbody></tbody></table>
+    <button id="more" class="more">${t("more")}</button>
+  </section>
+</main>
+</body></html>`;
+}
+
+export const consoleCss = `
+*{box-sizing:border-box}
+body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",system-ui,sans-serif;background:#101820;color:#e8eef2}
+header{display:flex;align-items:center;gap:24px;padding:10px 20px;background:#1b2631;border-bottom:1px solid #2c3e50;position:sticky;top:0;z-index:2}
+header h1{font-size:18px;margin:0;white-space:nowrap}
+nav{display:flex;gap:6px}
+.tab{background:none;border:1px solid #34495e;color:#c8d6e5;padding:6px 14px;border-radius:6px;cursor:pointer;font-size:14px}
+.tab.active{background:#2e86de;border-color:#2e86de;color:#fff}
+#open-count{display:inline-block;min-width:20px;padding:0 6px;border-radius:10px;background:#c0392b;color:#fff;font-size:12px}
+.right{margin-left:auto;display:flex;align-items:center;gap:14px;font-size:13px;color:#9fb3c3}
+.right form{margin:0}.link{background:none;border:0;color:#9fb3c3;cursor:pointer;font-size:13px;text-decoration:underline}
+.lang{color:#9fb3c3}
+.conn{padding:2px 8px;border-radius:10px;background:#34495e}.conn.live{background:#1e8449;color:#fff}.conn.down{background:#922b21;color:#fff}
+main{padding:18px 20px}
+.empty{color:#7f8c8d;font-size:15px}
+#alerts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:14px}
+.alert{display:flex;gap:14px;background:#1b2631;border-radius:8px;padding:14px;border-left:8px solid #7f8c8d}
+.alert.sev-critical{border-left-color:#e74c3c;background:#2a1a1d}
+.alert.sev-warning{border-left-color:#f39c12;background:#2a241a}
+.alert.sev-info{border-left-color:#3498db}
+.alert.state-acknowledged{opacity:.85}
+.alert .body{flex:1;min-width:0}
+.alert h2{font-size:17px;margin:0 0 6px;display:flex;align-items:center;gap:8px;flex-wrap:wrap}
+.badge{font-size:12px;padding:2px 8px;border-radius:10px;background:#34495e;color:#fff;font-weight:normal}
+.badge.sev-critical{background:#e74c3c}.badge.sev-warning{background:#f39c12;color:#111}.badge.sev-info{background:#3498db}
+.badge.state-open{background:#c0392b}.badge.state-acknowledged{background:#2471a3}.badge.state-resolved{background:#1e8449}
+.badge.count{background:#ecf0f1;color:#111}
+.place{font-size:15px;color:#fff;margin:4px 0}
+.meta{font-size:13px;color:#9fb3c3;margin:2px 0}
+.summary{font-size:13px;color:#c8d6e5;margin:4px 0}
+.snap{width:200px;flex:none}
+.snap img{width:200px;height:150px;object-fit:cover;border-radius:6px;background:#0f1a24;display:block}
+.snap .missing{width:200px;height:150px;border-radius:6px;background:#0f1a24;color:#7f8c8d;font-size:12px;display:flex;align-items:center;justify-content:center;text-align:center;padding:8px}
+.snap .hash{font-size:10px;color:#7f8c8d;word-break:break-all;margin-top:3px;font-family:monospace}
+.actions{display:flex;gap:6px;margin-top:10px}
+.actions input{flex:1;min-width:0;padding:6px 8px;border-radius:5px;border:1px solid #34495e;background:#0f1a24;color:#fff}
+.actions button{padding:6px 12px;border:0;border-radius:5px;cursor:pointer;font-size:14px;color:#fff}
+.ack{background:#2e86de}.resolve{background:#1e8449}
+table{width:100%;border-collapse:collapse;font-size:13px}
+th,td{text-align:left;padding:7px 8px;border-bottom:1px solid #2c3e50;vertical-align:top}
+th{color:#9fb3c3;font-weight:normal}
+tr.sev-critical td:first-child{border-left:4px solid #e74c3c}tr.sev-warning td:first-child{border-left:4px solid #f39c12}tr.sev-info td:first-child{border-left:4px solid #3498db}
+.more{margin-top:12px;background:#34495e;border:0;color:#fff;padding:7px 16px;border-radius:6px;cursor:pointer}
+`;
+
+/** The page script: no framework, no build step. It renders with DOM calls (never innerHTML) so device text cannot inject markup. */
+export const consoleJs = `
+"use strict";
+const CFG = JSON.parse(document.getElementById("linli-config").textContent);
+const S = CFG.strings;
+const alerts = new Map();
+const fmt = new Intl.DateTimeFormat(CFG.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: CFG.timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+const time = (ms) => (ms ? fmt.format(new Date(ms)) : "");
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "className") el.className = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+function placeText(p) {
+  const parts = [];
+  if (p.building !== undefined) parts.push(CFG.lang === "zh" ? p.building + "号楼" : "Building " + p.building);
+  if (p.floor !== undefined) parts.push(CFG.lang === "zh" ? p.floor + "层" : "floor " + p.floor);
+  if (p.port !== undefined) parts.push(CFG.lang === "zh" ? p.port + "号口" : "port " + p.port);
+  const where = parts.join(CFG.lang === "zh" ? " " : ", ");
+  return where ? where + " · " + p.device : p.device;
+}
+
+function evidenceSrc(e) {
+  if (e.id) return "/evidence/" + encodeURIComponent(e.id);
+  return undefined;
+}
+
+function snapshotBox(a) {
+  const e = a.evidence.find((x) => x.role === "snapshot") || a.evidence.find((x) => x.role === "frame");
+  if (!e) return null;
+  const src = evidenceSrc(e);
+  const clip = a.evidence.find((x) => x.role === "clip");
+  return h("div", { className: "snap" },
+    src ? h("a", { href: src, target: "_blank" }, h("img", { src, alt: S.ui.snapshot, className: "snapshot", "data-sha256": e.sha256 }))
+        : h("div", { className: "missing" }, e.verified === false ? S.ui.unverified : S.ui.noSnapshot),
+    h("div", { className: "hash", title: "SHA-256" }, "sha256:" + e.sha256.slice(0, 16) + "…"),
+    clip ? h("div", { className: "hash" }, clip.id ? h("a", { href: evidenceSrc(clip), target: "_blank" }, S.ui.clip) : S.ui.clip + " sha256:" + clip.sha256.slice(0, 12) + "…") : null);
+}
+
+async function act(kind, id, note, button) {
+  button.disabled = true;
+  try {
+    const res = await fetch("/api/alerts/" + kind, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id, note }) });
+    if (res.status === 401) return location.reload();
+    if (!res.ok) throw new Error((await res.json()).error || res.status);
+    const body = await res.json();
+    upsert(body.alert);
+  } catch (err) {
+    alert(S.ui.failed + ": " + err.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function card(a) {
+  const note = h("input", { placeholder: S.ui.note, className: "note", maxlength: 500 });
+  const handled = [];
+  if (a.acknowledgedBy) handled.push(h("p", { className: "meta handled" }, S.ui.ackedBy + ": " + a.acknowledgedBy + " · " + time(a.acknowledgedAt) + (a.ackNote ? " · " + a.ackNote : "")));
+  if (a.escalatedAt) handled.push(h("p", { className: "meta" }, S.ui.escalated + " · " + time(a.escalatedAt)));
+  return h("article", { className: "alert sev-" + a.severity + " state-" + a.state, "data-id": a.id, "data-type": a.type },
+    h("div", { className: "body" },
+      h("h2", {}, S.types[a.type] || a.type,
+        h("span", { className: "badge sev-" + a.severity }, S.severities[a.severity]),
+        h("span", { className: "badge state-" + a.state }, S.states[a.state]),
+        h("span", { className: "badge count", title: S.ui.count }, "×" + a.count)),
+      h("p", { className: "place" }, placeText(a.place)),
+      h("p", { className: "meta time" }, S.ui.first + " " + time(a.createdAt) + (a.count > 1 ? " · " + S.ui.last + " " + time(a.lastAt) : "")),
+      h("p", { className: "summary" }, a.summary),
+      handled,
+      h("div", { className: "actions" }, note,
+        a.state === "open" ? h("button", { className: "ack", onclick: (ev) => act("ack", a.id, note.value, ev.currentTarget) }, S.ui.acknowledge) : null,
+        h("button", { className: "resolve", onclick: (ev) => act("resolve", a.id, note.value, ev.currentTarget) }, S.ui.resolve))),
+    snapshotBox(a));
+}
+
+function render() {
+  const list = [...alerts.values()].sort((x, y) => y.lastAt - x.lastAt || (y.id > x.id ? 1 : -1));
+  const box = document.getElementById("alerts");
+  // keep what a guard is typing in a note across re-renders
+  const notes = new Map([...box.querySelectorAll("article")].map((el) => [el.dataset.id, el.querySelector(".note").value]));
+  box.replaceChildren(...list.map((a) => {
+    const el = card(a);
+    const n = notes.get(a.id);
+    if (n) el.querySelector(".note").value = n;
+    return el;
+  }));
+  document.getElementById("empty").hidden = list.length > 0;
+  document.getElementById("open-count").textContent = String(list.length);
+  document.title = (list.length ? "(" + list.length + ") " : "") + S.ui.title;
+}
+
+function upsert(a) {
+  if (a.state === "resolved") alerts.delete(a.id);
+  else alerts.set(a.id, a);
+  render();
+}
+
+function connect() {
+  const conn = document.getElementById("conn");
+  const es = new EventSource("/api/alerts/stream");
+  es.addEventListener("snapshot", (e) => {
+    alerts.clear();
+    for (const a of JSON.parse(e.data).alerts) alerts.set(a.id, a);
+    conn.textContent = S.ui.live;
+    conn.className = "conn live";
+    render();
+  });
+  es.addEventListener("change", (e) => upsert(JSON.parse(e.data).alert));
+  es.addEventListener("logout", () => { es.close(); location.reload(); });
+  es.onerror = () => {
+    conn.textContent = S.ui.offline;
+    conn.className = "conn down";
+    // a closed stream after a logout or an expired session: the page asks again and lands on the login form
+    fetch("/api/alerts", { method: "GET" }).then((r) => { if (r.status === 401) location.reload(); }).catch(() => {});
+  };
+}
+
+let oldest;
+async function loadHistory(reset) {
+  const tbody = document.querySelector("#history tbody");
+  if (reset) { tbody.replaceChildren(); oldest = undefined; }
+  const res = await fetch("/api/alerts/history?limit=100" + (oldest ? "&before=" + oldest : ""));
+  if (res.status === 401) return location.reload();
+  const body = await res.json();
+  for (const a of body.alerts) {
+    const handled = [];
+    if (a.acknowledgedBy) handled.push(S.ui.ackedBy + ": " + a.acknowledgedBy + " " + time(a.acknowledgedAt) + (a.ackNote ? " (" + a.ackNote + ")" : ""));
+    if (a.resolvedBy) handled.push(S.ui.resolvedBy + ": " + a.resolvedBy + " " + time(a.resolvedAt) + (a.resolveNote ? " (" + a.resolveNote + ")" : ""));
+    if (a.escalatedAt) handled.push(S.ui.escalated + " " + time(a.escalatedAt));
+    tbody.append(h("tr", { className: "sev-" + a.severity, "data-id": a.id },
+      h("td", {}, time(a.createdAt)), h("td", {}, S.types[a.type] || a.type), h("td", {}, placeText(a.place)),
+      h("td", {}, S.severities[a.severity]), h("td", {}, String(a.count)), h("td", { className: "state" }, S.states[a.state]),
+      h("td", {}, handled.map((t) => h("div", {}, t)))));
+    oldest = a.lastAt;
+  }
+  document.getElementById("more").hidden = body.alerts.length < 100;
+}
+
+function show(which) {
+  document.getElementById("open-view").hidden = which !== "open";
+  document.getElementById("history-view").hidden = which !== "history";
+  document.getElementById("tab-open").classList.toggle("active", which === "open");
+  document.getElementById("tab-history").classList.toggle("active", which === "history");
+  if (which === "history") loadHistory(true);
+}
+
+document.getElementById("tab-open").addEventListener("click", () => show("open"));
+document.getElementById("tab-history").addEventListener("click", () => show("history"));
+document.getElementById("more").addEventListener("click", () => loadHistory(false));
+connect();
+`;

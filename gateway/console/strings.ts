@@ -1,0 +1,46 @@
+import { eventNames, severityNames, stateNames, typeNames, type Lang } from "../alerts/i18n.ts";
+
+/** The console's own words; alert type, severity and state names come from the alerts feature. */
+export const ui = {
+  title: { zh: "邻里 · 安防控制台", en: "linli · Security console" },
+  loginTitle: { zh: "安防控制台登录", en: "Security console sign-in" },
+  user: { zh: "账号", en: "User" },
+  password: { zh: "密码", en: "Password" },
+  signIn: { zh: "登录", en: "Sign in" },
+  signOut: { zh: "退出", en: "Sign out" },
+  badLogin: { zh: "账号或密码错误", en: "Wrong user or password" },
+  open: { zh: "未处理告警", en: "Open alerts" },
+  history: { zh: "历史记录", en: "History" },
+  none: { zh: "当前没有未处理的告警", en: "No open alerts" },
+  live: { zh: "实时连接", en: "Live" },
+  offline: { zh: "连接中断，正在重连…", en: "Disconnected, reconnecting…" },
+  count: { zh: "次数", en: "Count" },
+  first: { zh: "首次", en: "First" },
+  last: { zh: "最近", en: "Latest" },
+  note: { zh: "备注（可选）", en: "Note (optional)" },
+  acknowledge: { zh: "确认", en: "Acknowledge" },
+  resolve: { zh: "解决", en: "Resolve" },
+  ackedBy: { zh: "确认人", en: "Acknowledged by" },
+  resolvedBy: { zh: "处理人", en: "Resolved by" },
+  escalated: { zh: "已升级通知", en: "Escalated" },
+  snapshot: { zh: "现场快照", en: "Snapshot" },
+  clip: { zh: "视频片段", en: "Clip" },
+  noSnapshot: { zh: "快照尚未取得", en: "Snapshot not fetched yet" },
+  unverified: { zh: "校验失败", en: "SHA-256 mismatch" },
+  time: { zh: "时间", en: "Time" },
+  type: { zh: "类型", en: "Type" },
+  place: { zh: "地点", en: "Place" },
+  severity: { zh: "级别", en: "Severity" },
+  state: { zh: "状态", en: "State" },
+  handling: { zh: "处理记录", en: "Handling" },
+  more: { zh: "加载更多", en: "Load more" },
+  failed: { zh: "操作失败", en: "Action failed" },
+  language: { zh: "English", en: "中文" },
+} satisfies Record<string, Record<Lang, string>>;
+
+/** Everything the page script needs to render in one language. */
+export function pageStrings(lang: Lang) {
+  const pick = <K extends string>(table: Record<K, Record<Lang, string>>) =>
+    Object.fromEntries(Object.entries(table).map(([k, v]) => [k, (v as Record<Lang, string>)[lang]])) as Record<K, string>;
+  return { ui: pick(ui), types: pick(typeNames), severities: pick(severityNames), states: pick(stateNames), events: pick(eventNames) };
+}
