@@ -11,7 +11,7 @@ import { openDetector } from "../gateway/detector/open.ts";
 import { FrameRejected } from "../gateway/detector/reject.ts";
 import { ensureModel, fetchModel, sha256File } from "../gateway/detector/store.ts";
 import { iou } from "../gateway/detector/geometry.ts";
-import { BICYCLE, BICYCLE_BOX, image, NEGATIVES, sharedModels, tempDir, testConfig } from "./detector-fixtures.ts";
+import { BICYCLE, BICYCLE_BOX, image, NEGATIVES, repoRoot, sharedModels, tempDir, testConfig } from "./detector-fixtures.ts";
 
 for (const model of ["fastestdet-coco-352", "yolox-nano-coco-416"]) {
   describe(`${model} on real photos`, () => {
@@ -109,6 +109,25 @@ describe("bad frames", () => {
 
   it("still judges a good frame after all of them", async () => {
     expect((await detector.detect(await image(BICYCLE))).ebike).toBe(true);
+  });
+});
+
+describe("manifests", () => {
+  it("a site's own manifest, as models/README.md shows it, loads from the models dir", async () => {
+    const readme = await readFile(path.join(repoRoot, "models/README.md"), "utf8");
+    const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const dir = tempDir("site-models");
+    await writeFile(path.join(dir, "site-ebike-v8-640.yaml"), example!.replace(/^ {3}/gm, "").replace("<sha256sum site-ebike-v8-640.onnx>", "0".repeat(64)));
+    const manifest = await findManifest("site-ebike-v8-640", [dir]);
+    expect(manifest).toMatchObject({ family: "yolov8", labels: ["ebike", "bicycle", "person"], ebikeClasses: ["ebike"], input: { width: 640, resize: "letterbox", channels: "rgb" } });
+  });
+
+  it("refuses a manifest whose e-bike classes are not among its labels", async () => {
+    const dir = tempDir("site-models");
+    const builtin = await readFile(path.join(repoRoot, "models/fastestdet-coco-352.yaml"), "utf8");
+    await writeFile(path.join(dir, "fastestdet-coco-352.yaml"), builtin.replace("labels: coco-labels.txt", "labels: [person, car]"));
+    await expect(findManifest("fastestdet-coco-352", [dir])).rejects.toThrow(/e-bike classes not in labels: bicycle, motorbike/);
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
+import { isScalar, parseDocument } from "yaml";
 import { z } from "zod";
 
 /** The manifests and label files that ship with linli (the weights do not: see models/README.md). */
@@ -72,8 +72,19 @@ async function readLabels(dir: string, labels: ManifestFile["labels"]): Promise<
     .filter((l) => l.length > 0);
 }
 
+/**
+ * Parses manifest YAML. An unquoted SHA-256 made of digits (and perhaps one "e") reads as a number
+ * in YAML, losing the hash: it is taken back as the text that was written.
+ */
+function parseManifestYaml(text: string): unknown {
+  const doc = parseDocument(text);
+  const sha = doc.get("sha256", true);
+  if (isScalar(sha) && typeof sha.value === "number" && typeof sha.source === "string") sha.value = sha.source;
+  return doc.toJS();
+}
+
 export async function readManifest(file: string): Promise<ModelManifest> {
-  const raw: unknown = parseYaml(await readFile(file, "utf8"));
+  const raw = parseManifestYaml(await readFile(file, "utf8"));
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`model manifest ${file}: ${z.prettifyError(parsed.error)}`);
   const dir = path.dirname(file);

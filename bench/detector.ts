@@ -1,0 +1,166 @@
+/**
+ * Detector benchmark (not a test: it prints figures, it asserts nothing).
+ *
+ * For each model, on a 1280x720 JPEG made from the bicycle photo:
+ *   (a) session.run alone, on a tensor prepared beforehand;
+ *   (b) the whole path, JPEG bytes to detections (Detector.detect);
+ *   their medians and p99s and the ratio b/a; then
+ *   (c) 30 lifts sending 5 frames/s each at once through the detector extension (bus, latest-wins
+ *       scheduler, detector): frames judged per second, stale frames dropped, receive-to-verdict
+ *       latency, and how long the event loop (the MQTT ingest path) was ever kept waiting.
+ *
+ *   npm run bench:detector -- [--runs 200] [--threads 1] [--concurrency 2] [--seconds 10] [--mirror DIR]
+ */
+import os from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { readFile } from "node:fs/promises";
+import { mkdtempSync } from "node:fs";
+import { parseArgs } from "node:util";
+import * as ort from "onnxruntime-node";
+import pino from "pino";
+import { Registry } from "prom-client";
+import sharp from "sharp";
+import type { LiftFrame } from "../devices/lift.ts";
+import type { DeviceEvent } from "../devices/types.ts";
+import { detectorConfigSchema, type DetectorConfig } from "../gateway/detector/config.ts";
+import { DetectorExtension } from "../gateway/detector/extension.ts";
+import { openDetector } from "../gateway/detector/open.ts";
+import { preprocess } from "../gateway/detector/preprocess.ts";
+import { EventBus } from "../gateway/events.ts";
+import type { Core } from "../gateway/extension.ts";
+import { HttpRoutes } from "../gateway/http/routes.ts";
+
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: "string", default: "200" },
+    threads: { type: "string", default: "1" },
+    concurrency: { type: "string", default: "2" },
+    seconds: { type: "string", default: "10" },
+    lifts: { type: "string", default: "30" },
+    fps: { type: "string", default: "5" },
+    mirror: { type: "string", default: path.resolve(repoRoot, "../shared/models") },
+    models: { type: "string", default: "fastestdet-coco-352,yolox-nano-coco-416" },
+  },
+});
+const RUNS = Number(args.runs);
+const LIFTS = Number(args.lifts);
+const FPS = Number(args.fps);
+const SECONDS = Number(args.seconds);
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+async function timed(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < 10; i++) await fn(); // warm-up: thread pools, caches
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
+async function sequential(config: DetectorConfig, jpeg: Buffer) {
+  const detector = await openDetector(config);
+  const { manifest } = detector;
+  const { tensor } = await preprocess(jpeg, manifest.input, config.maxInputPixels);
+  // a session of its own, built as the detector builds its one, so session.run is timed with nothing around it
+  const session = await ort.InferenceSession.create(path.join(path.resolve(config.modelsDir), manifest.file), {
+    intraOpNumThreads: config.threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+  });
+  const feeds = { [manifest.input.name ?? session.inputNames[0]!]: new ort.Tensor("float32", tensor, [1, 3, manifest.input.height, manifest.input.width]) };
+  const run = await timed(RUNS, () => session.run(feeds));
+  const pre = await timed(RUNS, () => preprocess(jpeg, manifest.input, config.maxInputPixels));
+  const whole = await timed(RUNS, () => detector.detect(jpeg));
+  await session.release();
+  await detector.close();
+  return { run, pre, whole };
+}
+
+/** 30 lifts at 5 frames/s each, through the extension exactly as the gateway runs it. */
+async function underLoad(config: DetectorConfig, jpeg: Buffer) {
+  let judged = 0;
+  let faults = 0;
+  const latency: number[] = [];
+  const bus = new EventBus((_e, err) => {
+    throw err;
+  });
+  bus.on("lift.detection", (d) => {
+    judged++;
+    latency.push(d.ts - d.frameTs);
+  });
+  bus.on("lift.detector.fault", () => faults++);
+  const metrics = new Registry();
+  const core: Core = {
+    config: {} as Core["config"],
+    bus,
+    mqtt: {} as Core["mqtt"],
+    writePoint: () => undefined,
+    metrics,
+    log: pino({ level: "silent" }),
+    http: new HttpRoutes(),
+    dataDir: os.tmpdir(),
+  };
+  const ext = new DetectorExtension(core, config);
+  await ext.start();
+  await ext.ready();
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
+  let seq = 0;
+  const started = performance.now();
+  // every lift sends on its own phase, as independent cameras would
+  const timers = Array.from({ length: LIFTS }, (_, i) =>
+    setTimeout(() => {
+      const send = () => {
+        const now = Date.now();
+        const frame: DeviceEvent<LiftFrame> = { site: "bench", kind: "lift", deviceId: `lift-${i}`, channel: "frame", ts: now, receivedAt: now, data: { image: jpeg, format: "jpeg", seq: seq++ } };
+        bus.emit("device.event", frame);
+      };
+      send();
+      timers[i] = setInterval(send, 1000 / FPS);
+    }, (i * 1000) / FPS / LIFTS),
+  );
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  for (const t of timers) clearInterval(t);
+  const elapsed = (performance.now() - started) / 1000;
+  lag.disable();
+  const dropped = (await metrics.getSingleMetric("linli_detector_dropped_total")?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
+  await ext.stop();
+  return { offered: seq, judged, dropped, faults, fps: judged / elapsed, latency, lagMax: lag.max / 1e6, lagP99: lag.percentile(99) / 1e6 };
+}
+
+const source = await readFile(path.resolve(repoRoot, "../shared/images/bicycle-dog-porch.jpg"));
+const jpeg = await sharp(source).resize(1280, 720, { fit: "fill" }).jpeg({ quality: 85 }).toBuffer();
+console.log(`linli detector bench: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, onnxruntime-node ${ort.env.versions.common}, sharp ${sharp.versions.sharp}`);
+console.log(`frame: 1280x720 JPEG, ${(jpeg.length / 1024).toFixed(0)} KiB; ${RUNS} runs each; threads=${args.threads} concurrency=${args.concurrency}\n`);
+
+for (const model of args.models.split(",")) {
+  const config = detectorConfigSchema.parse({
+    model,
+    modelsDir: mkdtempSync(path.join(os.tmpdir(), "linli-bench-")),
+    mirror: args.mirror,
+    threads: Number(args.threads),
+    concurrency: Number(args.concurrency),
+  });
+  const { run, pre, whole } = await sequential(config, jpeg);
+  const load = await underLoad(config, jpeg);
+  const m = (xs: number[]) => quantile(xs, 0.5);
+  const p99 = (xs: number[]) => quantile(xs, 0.99);
+  console.log(model);
+  console.log(`  (a) session.run alone          median ${ms(m(run))}  p99 ${ms(p99(run))}`);
+  console.log(`      preprocess alone           median ${ms(m(pre))}  p99 ${ms(p99(pre))}`);
+  console.log(`  (b) JPEG bytes -> detections   median ${ms(m(whole))}  p99 ${ms(p99(whole))}`);
+  console.log(`  ratio b/a                      median ${(m(whole) / m(run)).toFixed(2)}x  p99 ${(p99(whole) / p99(run)).toFixed(2)}x`);
+  console.log(`  ${LIFTS} lifts x ${FPS} frames/s for ${SECONDS} s: offered ${load.offered}, judged ${load.judged} (${load.fps.toFixed(1)} frames/s), dropped stale ${load.dropped}, faults ${load.faults}`);
+  console.log(`      receive -> verdict          median ${ms(m(load.latency))}  p99 ${ms(p99(load.latency))}`);
+  console.log(`      event loop delay            p99 ${ms(load.lagP99)}  max ${ms(load.lagMax)}\n`);
+}
