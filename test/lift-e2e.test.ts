@@ -1,0 +1,234 @@
+/**
+ * End to end, real parts: camera frames published over MQTT to the gateway's embedded broker, the
+ * ingest path, the detector with real weights (../shared/models) on real photos (../shared/images),
+ * the lift guard, and the simulated lift controller over real OPC UA on 127.0.0.1.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DetectorExtension } from "../gateway/detector/extension.ts";
+import type { Point } from "../gateway/influx/point.ts";
+import { liftConfigSchema, type LiftConfig } from "../gateway/lift/config.ts";
+import type { HoldRecord, LiftAlert } from "../gateway/lift/events.ts";
+import { LiftGuardExtension } from "../gateway/lift/extension.ts";
+import { startSimulatedController, type SimulatedController } from "../gateway/lift/sim/server.ts";
+import { BICYCLE, NEGATIVES, image, tempDir, testConfig } from "./detector-fixtures.ts";
+import { sleep, waitFor } from "./lift-helpers.ts";
+import { startTestGateway, type TestGateway } from "./services/gateway.ts";
+
+const SITE = "e2e";
+const timing = { doorDwellMs: 2_000, doorMoveMs: 400, msPerFloor: 500 };
+// F1 starts at floor 1 (the fire recall floor); the others elsewhere
+const LIFTS = ["F1", "E1", "E2", "E4", "E5"];
+
+interface Rig {
+  gw: TestGateway;
+  camera: MqttClient;
+  guard: LiftGuardExtension;
+  detector: DetectorExtension;
+  holds: HoldRecord[];
+  alerts: LiftAlert[];
+  points: Point[];
+}
+
+async function startRig(sim: SimulatedController, cfg: LiftConfig, detectorOverrides = {}): Promise<Rig> {
+  const gw = await startTestGateway({ site: SITE, influx: { enabled: false } });
+  const points: Point[] = [];
+  const original = gw.gateway.core.writePoint;
+  gw.gateway.core.writePoint = (p) => {
+    points.push(p);
+    original(p);
+  };
+  const detector = new DetectorExtension(gw.gateway.core, testConfig(detectorOverrides));
+  await detector.start();
+  gw.gateway.extensions.push(detector);
+  await detector.ready();
+  const guard = new LiftGuardExtension(gw.gateway.core, cfg);
+  await guard.start();
+  gw.gateway.extensions.push(guard);
+  const holds: HoldRecord[] = [];
+  const alerts: LiftAlert[] = [];
+  gw.gateway.core.bus.on("lift.hold", (h) => holds.push(h));
+  gw.gateway.core.bus.on("lift.alert", (a) => alerts.push(a));
+  // MQTT 3.1.1: the embedded aedes refuses MQTT 5, so frames carry no ts property and the latency
+  // budget starts at the gateway's receive time
+  const camera = await gw.client();
+  void sim;
+  return { gw, camera, guard, detector, holds, alerts, points };
+}
+
+/** A lift camera: frames at `fps` for `ms`, cycling through `frames`. */
+async function stream(camera: MqttClient, lift: string, frames: Buffer[], ms: number, fps = 5): Promise<void> {
+  const end = Date.now() + ms;
+  for (let i = 0; Date.now() < end; i++) {
+    const frame = frames[i % frames.length]!;
+    await camera.publishAsync(`linli/${SITE}/lift/${lift}/frame`, frame, { qos: 0 });
+    await sleep(1000 / fps);
+  }
+}
+
+let sim: SimulatedController;
+let rig: Rig;
+let bicycle: Buffer;
+let negatives: Buffer[];
+const holdWrites = new Map<string, number>();
+
+const cfgFor = (endpoint: string) =>
+  liftConfigSchema.parse({
+    link: "opcua",
+    opcua: { endpoint, reconnectInitialMs: 100, reconnectMaxMs: 1_000 },
+    lifts: Object.fromEntries(LIFTS.map((id) => [id, {}])),
+    leaseMs: 3_000,
+    renewMs: 1_000,
+    clearReleaseMs: 2_000,
+    frameStaleMs: 2_000,
+    maxHoldMs: 60_000,
+  });
+
+beforeAll(async () => {
+  bicycle = await image(BICYCLE);
+  negatives = await Promise.all(NEGATIVES.map(image));
+  sim = await startSimulatedController({ port: 0, lifts: LIFTS, timing, minFloor: 1, maxFloor: 30 });
+  sim.events.on("hold", (id: string, h: { result: string }) => {
+    if (h.result === "accepted") holdWrites.set(id, (holdWrites.get(id) ?? 0) + 1);
+  });
+  rig = await startRig(sim, cfgFor(sim.endpoint));
+  await waitFor("guard sees every car over OPC UA", () => LIFTS.every((id) => rig.guard.status()[id]?.car), 20_000);
+}, 120_000);
+
+afterAll(async () => {
+  await rig?.gw.stop();
+  await sim?.stop();
+});
+
+async function openDoors(id: string): Promise<void> {
+  sim.call(id, sim.state(id).floor);
+  await waitFor(`${id} doors open`, () => rig.guard.status()[id]?.car?.door === "open");
+}
+
+describe.sequential("lift guard end to end", () => {
+  it("an e-bike while the doors are open: hold, announcement, doors kept past the dwell; clear frames: release; recorded with evidence", async () => {
+    await openDoors("E1");
+    const streaming = stream(rig.camera, "E1", [bicycle], 4_000);
+    await waitFor("E1 held on the controller", () => sim.state("E1").holdActive, 10_000);
+    await streaming; // 4 s of e-bike: longer than the 2 s dwell
+    expect(sim.state("E1").door).toBe("open");
+    expect(sim.car("E1").announcements.map((a) => a.text)).toContain(liftConfigSchema.parse({}).announcement);
+    await stream(rig.camera, "E1", negatives, 3_500);
+    await waitFor("E1 hold ended", () => rig.holds.find((h) => h.lift === "E1" && h.phase === "end"), 5_000);
+    await waitFor("E1 released on the controller", () => !sim.state("E1").holdActive, 4_000);
+    await waitFor("E1 doors close", () => sim.state("E1").door === "closed", 6_000);
+
+    const start = rig.holds.find((h) => h.lift === "E1" && h.phase === "start")!;
+    const end = rig.holds.find((h) => h.lift === "E1" && h.phase === "end")!;
+    expect(rig.holds.filter((h) => h.lift === "E1" && h.phase === "start")).toHaveLength(1);
+    expect(end.endReason).toBe("cleared");
+    expect(end.durationMs).toBeGreaterThan(3_000);
+    expect(start.written).toBe(true);
+    expect(start.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(start.latencyMs).toBeLessThan(3_000);
+    // the evidence file is the e-bike frame, under its SHA-256
+    expect(start.evidence).toBeDefined();
+    const saved = await readFile(start.evidence!.file);
+    expect(createHash("sha256").update(saved).digest("hex")).toBe(start.evidence!.sha256);
+    expect(saved.equals(bicycle)).toBe(true);
+    expect(path.dirname(start.evidence!.file)).toBe(path.join(rig.gw.dataDir, "lift", "evidence"));
+    // InfluxDB points: lift_block start and end, and the latency point
+    const blocks = rig.points.filter((p) => p.measurement === "lift_block" && p.tags.lift === "E1");
+    expect(blocks.map((p) => p.tags.phase)).toEqual(["start", "end"]);
+    expect(blocks[1]!.tags.end_reason).toBe("cleared");
+    expect(blocks[1]!.fields.duration_ms).toBe(end.durationMs);
+    expect(blocks[0]!.fields.evidence_sha256).toBe(start.evidence!.sha256);
+    expect(rig.points.some((p) => p.measurement === "lift_hold_latency" && p.tags.lift === "E1")).toBe(true);
+    const metrics = await rig.gw.gateway.core.metrics.getSingleMetricAsString("linli_lift_hold_latency_seconds");
+    expect(metrics).toMatch(/linli_lift_hold_latency_seconds_count\{[^}]*lift="E1"[^}]*\} 1$/m);
+  }, 60_000);
+
+  it("the same frames while the car is moving, or in fire mode with its doors open: no hold", async () => {
+    sim.call("E2", sim.state("E2").floor > 15 ? 1 : 30); // a long trip
+    await waitFor("E2 moving", () => rig.guard.status().E2?.car?.moving);
+    await openDoors("F1");
+    sim.setMode("F1", "fire"); // at the recall floor: firefighter service, doors stay open
+    await waitFor("F1 in fire mode", () => rig.guard.status().F1?.car?.mode === "fire");
+    await Promise.all([stream(rig.camera, "E2", [bicycle], 3_000), stream(rig.camera, "F1", [bicycle], 3_000)]);
+    expect(sim.state("F1").door).toBe("open");
+    expect(rig.guard.status().E2?.car?.moving).toBe(true);
+    expect(holdWrites.get("E2") ?? 0).toBe(0);
+    expect(holdWrites.get("F1") ?? 0).toBe(0);
+    expect(rig.holds.filter((h) => h.lift === "E2" || h.lift === "F1")).toEqual([]);
+    // the detector did see an e-bike in those frames: it is the guard that refused
+    expect(rig.guard.status().F1?.window.filter((s) => s >= 0.3).length).toBeGreaterThanOrEqual(3);
+    sim.setMode("F1", "normal");
+  }, 60_000);
+
+  it("flapping scores do not flap the hold", async () => {
+    await openDoors("E4");
+    const flapping = [bicycle, negatives[0]!, bicycle, negatives[1]!]; // e-bike on every other frame
+    await stream(rig.camera, "E4", flapping, 6_000);
+    const e4 = () => rig.holds.filter((h) => h.lift === "E4");
+    expect(e4().map((h) => h.phase)).toEqual(["start"]);
+    expect(sim.state("E4").holdActive).toBe(true);
+    await stream(rig.camera, "E4", negatives, 3_000);
+    await waitFor("E4 released", () => e4().some((h) => h.phase === "end"), 3_000);
+    expect(e4().map((h) => [h.phase, h.endReason])).toEqual([
+      ["start", undefined],
+      ["end", "cleared"],
+    ]);
+  }, 60_000);
+
+  it("staff release over MQTT request/response and disable over HTTP work and are audited", async () => {
+    await openDoors("E5");
+    const streaming = stream(rig.camera, "E5", [bicycle], 7_000);
+    await waitFor("E5 held", () => sim.state("E5").holdActive, 10_000);
+    const staff = await rig.gw.client();
+    await staff.subscribeAsync(`linli/${SITE}/lift/E5/guard/result`);
+    const response = new Promise<Record<string, unknown>>((resolve) => staff.once("message", (_t, payload) => resolve(JSON.parse(payload.toString()) as Record<string, unknown>)));
+    await staff.publishAsync(`linli/${SITE}/lift/E5/guard/set`, JSON.stringify({ action: "release", by: "alice", requestId: "r-1" }), { qos: 1 });
+    const answer = await response;
+    expect(answer).toMatchObject({ ok: true, lift: "E5", action: "release", requestId: "r-1" });
+    expect(String(answer.result)).toMatch(/^released hold /);
+    expect(sim.state("E5").holdActive).toBe(false); // released before the answer
+    await streaming; // the e-bike is still there: a staff release is not undone by the next frames
+    expect(rig.holds.filter((h) => h.lift === "E5" && h.phase === "start")).toHaveLength(1);
+    expect(rig.holds.find((h) => h.lift === "E5" && h.phase === "end")?.endReason).toBe("staff");
+
+    const res = await fetch(`${rig.gw.httpUrl}/api/lifts/E5/disable`, { method: "POST", headers: { "content-type": "application/json", "x-linli-user": "bob" }, body: JSON.stringify({ minutes: 5 }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, lift: "E5", action: "disable" });
+    const bad = await fetch(`${rig.gw.httpUrl}/api/lifts/E5/release`, { method: "POST" });
+    expect(bad.status).toBe(400); // who is asking is required
+    const audit = (await readFile(path.join(rig.gw.dataDir, "lift", "audit.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.map((a) => [a.by, a.via, a.action])).toEqual([
+      ["alice", "mqtt", "release"],
+      ["bob", "http", "disable"],
+    ]);
+    const list = (await (await fetch(`${rig.gw.httpUrl}/api/lifts`)).json()) as Record<string, { disabledUntil: number }>;
+    expect(list.E5?.disabledUntil).toBeGreaterThan(Date.now());
+    await staff.endAsync();
+  }, 60_000);
+});
+
+describe("lift guard end to end: detector fault", () => {
+  it("with the model missing, e-bike frames never produce a hold, and a fault alert is raised", async () => {
+    const own = await startSimulatedController({ port: 0, lifts: ["X1"], timing, minFloor: 1, maxFloor: 10 });
+    const cfg = liftConfigSchema.parse({ opcua: { endpoint: own.endpoint }, lifts: { X1: {} }, leaseMs: 3_000, renewMs: 1_000, frameStaleMs: 2_000 });
+    const r = await startRig(own, cfg, { mirror: tempDir("empty-mirror"), autoFetch: false });
+    let writes = 0;
+    own.events.on("hold", () => writes++);
+    try {
+      await waitFor("X1 car seen", () => r.guard.status().X1?.car, 20_000);
+      own.call("X1", own.state("X1").floor);
+      await waitFor("X1 doors open", () => r.guard.status().X1?.car?.door === "open");
+      await stream(r.camera, "X1", [bicycle], 3_000);
+      expect(writes).toBe(0);
+      expect(r.holds).toEqual([]);
+      expect(r.guard.status().X1?.fault).toMatch(/model|missing|unavailable/);
+      expect(r.alerts.some((a) => a.lift === "X1" && a.kind === "fault")).toBe(true);
+    } finally {
+      await r.gw.stop();
+      await own.stop();
+    }
+  }, 60_000);
+});
