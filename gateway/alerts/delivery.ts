@@ -4,7 +4,7 @@ import type { MqttLink } from "../broker/link.ts";
 import type { AlertsConfig, NotifyEvent, WebhookConfig } from "./config.ts";
 import { severityRank } from "./engine.ts";
 import { withRetry } from "./retry.ts";
-import type { AlertChange } from "./types.ts";
+import type { Alert, AlertChange } from "./types.ts";
 import { postWebhook, webhookRequest } from "./webhook.ts";
 
 export function alertTopic(site: string, id: string): string {
@@ -50,16 +50,23 @@ export class Delivery {
 
   deliver(change: AlertChange): void {
     if (this.#abort.signal.aborted) return;
-    if (this.cfg.mqtt.enabled) {
-      const topic = alertTopic(this.site, change.alert.id);
-      const payload = JSON.stringify({ ...change.alert, lastEvent: change.event, changedAt: change.at });
-      this.#run("mqtt", () => this.mqtt.publish(topic, payload, { qos: this.cfg.mqtt.qos, retain: true }));
-    }
+    this.publishState(change.alert, change.event, change.at);
     for (const h of this.#hooks) {
       if (!this.#wants(h, change)) continue;
       // built per attempt: a DingTalk signature is only valid for an hour
       this.#run(h.name, () => postWebhook(h.hook, webhookRequest(h.hook, change, this.cfg), this.cfg.retry.timeoutMs));
     }
+  }
+
+  /**
+   * The alert's current state, retained on `linli/<site>/alerts/<id>`. Also called at start for
+   * every unresolved alert: an embedded broker forgets retained messages when the gateway restarts.
+   */
+  publishState(alert: Alert, lastEvent: string, at: number): void {
+    if (!this.cfg.mqtt.enabled || this.#abort.signal.aborted) return;
+    const topic = alertTopic(this.site, alert.id);
+    const payload = JSON.stringify({ ...alert, lastEvent, changedAt: at });
+    this.#run("mqtt", () => this.mqtt.publish(topic, payload, { qos: this.cfg.mqtt.qos, retain: true }));
   }
 
   #wants(h: NamedHook, change: AlertChange): boolean {

@@ -119,8 +119,11 @@ export class AlertsExtension implements Extension {
     sweep();
     every(HOUR, sweep);
     // alerts opened before a restart escalate on time, and evidence not yet fetched is tried again
+    for (const a of store.unresolved()) {
+      delivery.publishState(a, "restored", Date.now());
+      this.#keepEvidence(a.id, a.evidence, a.details);
+    }
     engine.escalateDue();
-    for (const a of store.unresolved()) this.#keepEvidence(a.id, a.evidence, a.details);
 
     if (cfg.console.enabled) {
       if (cfg.console.accounts.length === 0) log.warn("alerts.console.accounts is empty: nobody can log in to the console");
