@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -13,7 +13,7 @@ import { EventBus } from "../gateway/events.ts";
 import type { Core } from "../gateway/extension.ts";
 import { HttpRoutes } from "../gateway/http/routes.ts";
 import type { Point } from "../gateway/influx/point.ts";
-import { BICYCLE, image, tempDir, testConfig } from "./detector-fixtures.ts";
+import { BICYCLE, image, repoRoot, tempDir, testConfig } from "./detector-fixtures.ts";
 
 /** A core with a real bus and registry, and the points and events it receives. */
 function fakeCore() {
@@ -130,6 +130,16 @@ describe("detector extension", () => {
     await writeFile(path.join(config.modelsDir, "fastestdet-coco-352.onnx"), "truncated download");
     await started(core, config);
     expect(faults).toEqual([expect.objectContaining({ scope: "detector", reason: "model_corrupt" })]);
+  });
+
+  it("reports a model whose output does not fit its manifest as model_invalid", async () => {
+    const { core, faults } = fakeCore();
+    const config = testConfig();
+    const builtin = await readFile(path.join(repoRoot, "models/fastestdet-coco-352.yaml"), "utf8");
+    // a site manifest that names the wrong family for these weights
+    await writeFile(path.join(config.modelsDir, "fastestdet-coco-352.yaml"), builtin.replace("family: fastestdet", "family: yolox").replace("labels: coco-labels.txt", `labels: ${path.join(repoRoot, "models/coco-labels.txt")}`));
+    await started(core, config);
+    expect(faults).toEqual([expect.objectContaining({ scope: "detector", reason: "model_invalid", detail: expect.stringMatching(/yolox output has shape/) })]);
   });
 
   it("stop() removes its listener and metrics, so the detector can be started again", async () => {

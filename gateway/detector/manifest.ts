@@ -43,7 +43,7 @@ export const manifestSchema = z.strictObject({
   licence: z.string(),
   card: z.string().optional(),
   input: inputSchema,
-  /** class names in output order, or the name of a labels file (one per line) beside the manifest */
+  /** class names in output order, or a labels file (one per line), relative to the manifest or absolute */
   labels: z.union([z.array(z.string()).min(1), z.string()]),
   /** which class names count as an e-bike */
   ebikeClasses: z.array(z.string()).min(1),
@@ -65,7 +65,7 @@ export interface ModelManifest extends Omit<ManifestFile, "labels"> {
 
 async function readLabels(dir: string, labels: ManifestFile["labels"]): Promise<string[]> {
   if (Array.isArray(labels)) return labels;
-  const text = await readFile(path.join(dir, labels), "utf8");
+  const text = await readFile(path.resolve(dir, labels), "utf8");
   return text
     .split(/\r?\n/)
     .map((l) => l.trim())
