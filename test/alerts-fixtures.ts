@@ -72,6 +72,7 @@ export interface Received {
   method: string;
   path: string;
   query: URLSearchParams;
+  headers: IncomingMessage["headers"];
   body: unknown;
   at: number;
 }
@@ -97,7 +98,7 @@ export async function startReceiver(reply: (r: Received, n: number) => { status:
       } catch {
         // kept as text
       }
-      const r: Received = { method: req.method ?? "", path: url.pathname, query: url.searchParams, body, at: Date.now() };
+      const r: Received = { method: req.method ?? "", path: url.pathname, query: url.searchParams, headers: req.headers, body, at: Date.now() };
       received.push(r);
       Promise.resolve(reply(r, received.length)).then(({ status, body: out }) => {
         res.writeHead(status, { "content-type": "application/json" });
