@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { securityConfigSchema } from "./security/config.ts";
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -83,6 +84,8 @@ export const configSchema = z.strictObject({
   http: httpSchema.default({ enabled: true, host: "127.0.0.1", port: 8080 }),
   ingest: ingestSchema.default(() => ingestSchema.parse({})),
   privacy: privacySchema.default({ ids: "hash" }),
+  /** embedded broker: device registry, TLS listener, limits, command envelopes (gateway/security) */
+  security: securityConfigSchema.default(() => securityConfigSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -26,9 +26,9 @@ export interface GatewayOptions {
   log?: Logger;
 }
 
-async function connectBroker(config: Config): Promise<MqttLink> {
+async function connectBroker(config: Config, metrics: GatewayMetrics, log: Logger, dataDir: string): Promise<MqttLink> {
   const b = config.broker;
-  if (b.mode === "embedded") return EmbeddedBroker.start({ host: b.host, port: b.port });
+  if (b.mode === "embedded") return EmbeddedBroker.start({ host: b.host, port: b.port, site: config.site, security: config.security, metrics: metrics.registry, log, dataDir });
   return ExternalBroker.connect({
     url: b.url as string,
     clientId: b.clientId,
@@ -77,7 +77,7 @@ export class Gateway {
       writer.start();
     }
 
-    const mqtt = await connectBroker(config);
+    const mqtt = await connectBroker(config, metrics, log, dataDir);
     const routes = new HttpRoutes();
     const core: Core = {
       config,
