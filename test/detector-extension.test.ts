@@ -157,6 +157,16 @@ describe("detector extension", () => {
     expect(detections[0]?.seq).toBe(2);
   });
 
+  it("stop() during the model load returns without waiting for it, and the late model is let go", async () => {
+    const { core, bus, detections, faults } = fakeCore();
+    const ext = new DetectorExtension(core, testConfig());
+    await ext.start();
+    await ext.stop();
+    await ext.ready();
+    bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
+    expect([...detections, ...faults]).toEqual([]);
+  });
+
   it("does nothing when disabled", async () => {
     const { core, bus, detections, faults, counter } = fakeCore();
     await started(core, testConfig({ enabled: false }));

@@ -36,6 +36,8 @@ export class DetectorExtension implements Extension {
   #metrics: DetectorMetrics | undefined;
   #unsubscribe: (() => void) | undefined;
   #loading: Promise<void> = Promise.resolve();
+  /** bumped by start() and stop(), so a model load that outlives its start() is let go */
+  #generation = 0;
 
   constructor(
     private readonly core: Core,
@@ -43,6 +45,7 @@ export class DetectorExtension implements Extension {
   ) {}
 
   async start(): Promise<void> {
+    const generation = ++this.#generation;
     if (!this.config.enabled) {
       this.core.log.info("detector disabled in config");
       return;
@@ -60,7 +63,7 @@ export class DetectorExtension implements Extension {
     this.#unsubscribe = this.core.bus.on("device.event", (event) => {
       if (isChannel(event, lift, "frame")) this.#onFrame(event);
     });
-    this.#loading = this.#load();
+    this.#loading = this.#load(generation);
   }
 
   /** Resolves once the model is loaded or has failed to load (tests and the CLI wait on it). */
@@ -69,9 +72,9 @@ export class DetectorExtension implements Extension {
   }
 
   async stop(): Promise<void> {
+    this.#generation++;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    await this.#loading;
     await this.#scheduler?.stop();
     await this.#detector?.close();
     this.#detector = undefined;
@@ -79,12 +82,16 @@ export class DetectorExtension implements Extension {
     this.#metrics = undefined;
   }
 
-  async #load(): Promise<void> {
+  async #load(generation: number): Promise<void> {
     try {
-      this.#detector = await openDetector(this.config);
+      const detector = await openDetector(this.config);
+      // stop() does not wait for a download that may take minutes; a model that arrives late is let go
+      if (generation !== this.#generation) return void (await detector.close());
+      this.#detector = detector;
       this.#metrics?.up.set(1);
       this.core.log.info({ model: this.#detector.manifest.id, family: this.#detector.manifest.family, threshold: this.#detector.threshold }, "detector ready");
     } catch (err) {
+      if (generation !== this.#generation) return;
       const reason = err instanceof ModelUnavailable ? err.problem : "model_invalid";
       this.#notReady = { reason, detail: message(err) };
       this.core.log.error({ model: this.config.model, reason, err: message(err) }, "detector cannot start: lift frames will not be judged");
