@@ -1,0 +1,35 @@
+/**
+ * Child process for the gateway kill -9 test: a whole gateway (embedded broker, ingest, detector with
+ * real weights, lift guard over OPC UA) until it is killed.
+ * Usage: node --import tsx test/lift-gateway-child.ts <endpoint> <brokerPort> <dataDir> <leaseMs> <liftId>
+ */
+import path from "node:path";
+import { parseConfig } from "../gateway/config.ts";
+import { detectorConfigSchema } from "../gateway/detector/config.ts";
+import { DetectorExtension } from "../gateway/detector/extension.ts";
+import { Gateway } from "../gateway/gateway.ts";
+import { createLogger } from "../gateway/log.ts";
+import { liftConfigSchema } from "../gateway/lift/config.ts";
+import { LiftGuardExtension } from "../gateway/lift/extension.ts";
+
+const [endpoint, brokerPort, dataDir, leaseMs, liftId] = process.argv.slice(2);
+if (!endpoint || !brokerPort || !dataDir || !leaseMs || !liftId) throw new Error("usage: lift-gateway-child.ts <endpoint> <brokerPort> <dataDir> <leaseMs> <liftId>");
+const config = parseConfig({ site: "kill", logLevel: "silent", dataDir, broker: { port: Number(brokerPort) }, http: { enabled: false }, influx: { enabled: false } });
+const gateway = await Gateway.start(config, { log: createLogger("silent") });
+const detector = new DetectorExtension(
+  gateway.core,
+  detectorConfigSchema.parse({ modelsDir: path.join(dataDir, "models"), mirror: path.resolve(import.meta.dirname, "../../shared/models") }),
+);
+await detector.start();
+await detector.ready();
+const guard = new LiftGuardExtension(
+  gateway.core,
+  liftConfigSchema.parse({ opcua: { endpoint }, lifts: { [liftId]: {} }, leaseMs: Number(leaseMs), renewMs: Math.floor(Number(leaseMs) / 3) }),
+);
+await guard.start();
+const deadline = Date.now() + 20_000;
+while (!guard.status()[liftId]?.car) {
+  if (Date.now() > deadline) throw new Error("no car state over OPC UA");
+  await new Promise((r) => setTimeout(r, 50));
+}
+process.stdout.write("READY\n");
