@@ -1,4 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -157,14 +159,28 @@ describe("detector extension", () => {
     expect(detections[0]?.seq).toBe(2);
   });
 
-  it("stop() during the model load returns without waiting for it, and the late model is let go", async () => {
+  it("stop() during a model download that hangs returns without waiting for it", async () => {
     const { core, bus, detections, faults } = fakeCore();
-    const ext = new DetectorExtension(core, testConfig());
-    await ext.start();
-    await ext.stop();
-    await ext.ready();
-    bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
-    expect([...detections, ...faults]).toEqual([]);
+    // a server that takes the request and never answers
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const config = testConfig({ mirror: undefined });
+      const builtin = await readFile(path.join(repoRoot, "models/fastestdet-coco-352.yaml"), "utf8");
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/FastestDet.onnx`;
+      await writeFile(path.join(config.modelsDir, "fastestdet-coco-352.yaml"), builtin.replace(/^url: .*$/m, `url: ${url}`).replace("labels: coco-labels.txt", `labels: ${path.join(repoRoot, "models/coco-labels.txt")}`));
+      const ext = new DetectorExtension(core, config);
+      await ext.start();
+      bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
+      expect(faults).toEqual([expect.objectContaining({ scope: "detector", reason: "model_loading", lift: "lift-1" })]);
+      await ext.stop();
+      bus.emit("device.event", frame("lift-1", await image(BICYCLE), 2));
+      expect(faults).toHaveLength(1);
+      expect(detections).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it("does nothing when disabled", async () => {
