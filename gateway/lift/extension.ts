@@ -59,6 +59,8 @@ function metricsOf(core: Core): Metrics {
 export class LiftGuardExtension implements Extension {
   readonly name = "lift-guard";
   readonly #guards = new Map<string, LiftGuard>();
+  /** last car state of every lift heard of, guarded or not (a guard is made on a lift's first frame) */
+  readonly #cars = new Map<string, { state: CarState | null; at: number }>();
   readonly #chains = new Map<string, Promise<void>>();
   readonly #firstWrite = new Map<string, WriteResult>();
   readonly #startEvidence = new Map<string, { frameTs: number; evidence: HoldRecord["evidence"] }>();
@@ -136,7 +138,7 @@ export class LiftGuardExtension implements Extension {
         const parsed = staffCommandSchema.safeParse({ ...body, action: path.action, by });
         if (!parsed.success) return sendJson(res, 400, { ok: false, lift: path.lift, error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
         const response = await this.command(path.lift, parsed.data, "http");
-        sendJson(res, response.ok ? 200 : 409, response);
+        sendJson(res, response.ok ? 200 : response.error?.startsWith("unknown lift") ? 404 : 409, response);
       }),
     );
     this.#timer = setInterval(() => {
@@ -156,6 +158,7 @@ export class LiftGuardExtension implements Extension {
     await this.#link?.stop();
     this.#link = null;
     this.#guards.clear();
+    this.#cars.clear();
   }
 
   #makeLink(): LiftLink {
@@ -201,6 +204,9 @@ export class LiftGuardExtension implements Extension {
       guard = new LiftGuard(liftId, this.settingsFor(liftId), this.#now());
       this.#guards.set(liftId, guard);
       this.#link?.watch(liftId);
+      // a car heard of before its first frame (relay mode: lift/<id>/state messages)
+      const car = this.#cars.get(liftId);
+      if (car) guard.carState(car.state, car.at);
     }
     return guard;
   }
@@ -228,8 +234,10 @@ export class LiftGuardExtension implements Extension {
   }
 
   #onCarState(liftId: string, state: CarState | null): void {
-    const guard = this.#guards.get(liftId) ?? (state ? this.#guard(liftId) : undefined);
-    if (guard) this.#run(guard, guard.carState(state, this.#now()));
+    const now = this.#now();
+    this.#cars.set(liftId, { state, at: now });
+    const guard = this.#guards.get(liftId);
+    if (guard) this.#run(guard, guard.carState(state, now));
   }
 
   /** Carries out a guard's actions in order, per lift (writes to one lift never overtake each other). */
