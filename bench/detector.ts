@@ -55,15 +55,21 @@ const quantile = (xs: number[], q: number) => {
 };
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-async function timed(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
+/**
+ * Wall time of each call, and the process's CPU time per call (all threads: sharp's, onnxruntime's,
+ * the event loop's). On a busy machine wall times stretch; CPU time per call much less so.
+ */
+async function timed(runs: number, fn: () => Promise<unknown>): Promise<number[] & { cpuMs: number }> {
   for (let i = 0; i < 10; i++) await fn(); // warm-up: thread pools, caches
   const times: number[] = [];
+  const cpu = process.cpuUsage();
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     await fn();
     times.push(performance.now() - t);
   }
-  return times;
+  const used = process.cpuUsage(cpu);
+  return Object.assign(times, { cpuMs: (used.user + used.system) / 1000 / runs });
 }
 
 async function sequential(config: DetectorConfig, jpeg: Buffer) {
@@ -156,10 +162,10 @@ for (const model of args.models.split(",")) {
   const m = (xs: number[]) => quantile(xs, 0.5);
   const p99 = (xs: number[]) => quantile(xs, 0.99);
   console.log(model);
-  console.log(`  (a) session.run alone          median ${ms(m(run))}  p99 ${ms(p99(run))}`);
-  console.log(`      preprocess alone           median ${ms(m(pre))}  p99 ${ms(p99(pre))}`);
-  console.log(`  (b) JPEG bytes -> detections   median ${ms(m(whole))}  p99 ${ms(p99(whole))}`);
-  console.log(`  ratio b/a                      median ${(m(whole) / m(run)).toFixed(2)}x  p99 ${(p99(whole) / p99(run)).toFixed(2)}x`);
+  console.log(`  (a) session.run alone          median ${ms(m(run))}  p99 ${ms(p99(run))}  cpu ${ms(run.cpuMs)}/frame`);
+  console.log(`      preprocess alone           median ${ms(m(pre))}  p99 ${ms(p99(pre))}  cpu ${ms(pre.cpuMs)}/frame`);
+  console.log(`  (b) JPEG bytes -> detections   median ${ms(m(whole))}  p99 ${ms(p99(whole))}  cpu ${ms(whole.cpuMs)}/frame`);
+  console.log(`  ratio b/a                      median ${(m(whole) / m(run)).toFixed(2)}x  p99 ${(p99(whole) / p99(run)).toFixed(2)}x  cpu ${(whole.cpuMs / run.cpuMs).toFixed(2)}x`);
   console.log(`  ${LIFTS} lifts x ${FPS} frames/s for ${SECONDS} s: offered ${load.offered}, judged ${load.judged} (${load.fps.toFixed(1)} frames/s), dropped stale ${load.dropped}, faults ${load.faults}`);
   console.log(`      receive -> verdict          median ${ms(m(load.latency))}  p99 ${ms(p99(load.latency))}`);
   console.log(`      event loop delay            p99 ${ms(load.lagP99)}  max ${ms(load.lagMax)}\n`);
