@@ -303,6 +303,31 @@ describe("every panel against a simulated day in a real influxd", () => {
     }
   });
 
+  it("the recent throws table links every snapshot to its evidence page on the gateway console", async () => {
+    const b = committed.find(([f]) => f === "linli-throws.json")?.[1];
+    const p = b?.panels.find((x) => x.type === "table" && x.fieldConfig.overrides.some((o) => o.properties.some((prop) => prop.id === "links")));
+    expect(p).toBeDefined();
+    if (!b || !p) return;
+    const override = p.fieldConfig.overrides.find((o) => o.properties.some((prop) => prop.id === "links"));
+    const column = override?.matcher.options ?? "";
+    const mapping = (override?.properties.find((x) => x.id === "mappings")?.value as Array<{ type: string; options: { pattern: string; result: { text: string } } }>)[0];
+    const link = (override?.properties.find((x) => x.id === "links")?.value as Array<{ url: string }>)[0];
+    expect(mapping?.type).toBe("regex");
+    const { series } = await run(influx, b, p, p.targets[0]!, SITE);
+    const i = series[0]?.columns.indexOf(column) ?? -1;
+    const raws = (series[0]?.values ?? []).map((row) => String(row[i]));
+    expect(raws.length).toBeGreaterThan(0);
+    for (const raw of raws) {
+      // Grafana's regex value mapping: the display text is the value with the pattern replaced
+      const re = new RegExp(mapping?.options.pattern ?? "");
+      expect(raw, "every snapshot matches the mapping").toMatch(re);
+      const text = raw.replace(re, mapping?.options.result.text ?? "");
+      const url = interpolate((link?.url ?? "").replace("${__value.text}", text), { gateway_url: { value: "http://127.0.0.1:8080" } });
+      // the console serves /evidence/<id>; the evidence store's id is ev- + the SHA-256's first 20 hex digits
+      expect(url).toBe(`http://127.0.0.1:8080/evidence/ev-${raw.slice("sha256:".length, "sha256:".length + 20)}`);
+    }
+  });
+
   it.each(committed.filter(([, b]) => b.annotations.list.some((a) => !a.builtIn)))("%s: annotation queries return events with their text and tag columns", async (_file, b) => {
     for (const a of b.annotations.list.filter((x) => !x.builtIn)) {
       const t = a.target;

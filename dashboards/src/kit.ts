@@ -1,7 +1,7 @@
 /**
  * Small builders for the boards: every panel gets a datasource, a unit, thresholds and colours by
- * construction, so a board cannot forget them. Types come from @grafana/schema; `npm run
- * dashboards` (dashboards/build.ts) writes the JSON Grafana provisions.
+ * construction, so a board cannot forget them. Types come from @grafana/schema; `npx tsx
+ * dashboards/build.ts` writes the JSON Grafana provisions.
  */
 import {
   DashboardCursorSync,

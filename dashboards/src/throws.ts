@@ -2,13 +2,18 @@ import type { VariableModel } from "@grafana/schema";
 import { at, board, histogram, q, SITE, stat, table, timeseries, unitOf, WORSE } from "./kit.ts";
 
 const FLOOR = "suffix: 层";
+/** `sha256:<64 hex>` -> its first 20 hex digits, the evidence store's id after `ev-` */
+const EVIDENCE_PATTERN = "^sha256:([0-9a-f]{20})[0-9a-f]{44}$";
 
-/** Where the evidence links point: the gateway's console, which serves evidence by SHA-256. */
+/**
+ * Where the evidence links point: the gateway console's `/evidence/<id>`, where the evidence store
+ * keeps a snapshot as `ev-` + the first 20 hex digits of its SHA-256 (gateway/evidence/store.ts).
+ */
 const gatewayUrl: VariableModel = {
   type: "textbox",
   name: "gateway_url",
   label: "网关地址",
-  description: "Base URL of the linli gateway's console; the events table links each snapshot to <gateway_url>/api/evidence/<sha256:...>.",
+  description: "Base URL of the linli gateway's console; the events table links each snapshot to <gateway_url>/evidence/ev-<first 20 hex digits of its SHA-256> (log in to the console first).",
   query: "http://127.0.0.1:8080",
   current: { text: "http://127.0.0.1:8080", value: "http://127.0.0.1:8080" },
   hide: 0,
@@ -62,7 +67,7 @@ export const throws = board({
     }),
     table({
       title: "最近事件",
-      description: "The latest 100 throws: building, camera, estimated floor, confidence, fall time and the snapshot, linked to the evidence the gateway keeps.",
+      description: "The latest 100 throws: building, camera, estimated floor, confidence, fall time and the snapshot, shown as its evidence id and linked to the gateway console's evidence page.",
       unit: "string",
       steps: [["transparent", null]],
       gridPos: at(0, 17, 24, 10),
@@ -81,7 +86,9 @@ export const throws = board({
         {
           matcher: { id: "byName", options: "snapshot" },
           properties: [
-            { id: "links", value: [{ title: "查看证据 (evidence)", url: "${gateway_url}/api/evidence/${__value.raw}", targetBlank: true }] },
+            // the display text becomes the evidence id, and the link uses it
+            { id: "mappings", value: [{ type: "regex", options: { pattern: EVIDENCE_PATTERN, result: { text: "ev-$1", color: "blue", index: 0 } } }] },
+            { id: "links", value: [{ title: "查看证据 (evidence)", url: "${gateway_url}/evidence/${__value.text}", targetBlank: true }] },
             { id: "custom.cellOptions", value: { type: "auto" } },
           ],
         },
