@@ -1,5 +1,5 @@
 import type { Severity } from "./config.ts";
-import type { AlertEventKind, AlertState, AlertType, Place } from "./types.ts";
+import type { Alert, AlertEventKind, AlertState, AlertType, Place } from "./types.ts";
 
 export type Lang = "zh" | "en";
 
@@ -51,4 +51,47 @@ export function placeText(place: Place, lang: Lang): string {
 
 export function timeText(ts: number, timeZone: string): string {
   return new Date(ts).toLocaleString("sv-SE", { timeZone, hour12: false });
+}
+
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** The alert's details as a sentence in the reader's language; the rule's own summary when there is nothing better. */
+export function summaryText(a: Pick<Alert, "type" | "summary" | "details">, lang: Lang, timeZone: string): string {
+  const d = a.details;
+  const zh = lang === "zh";
+  switch (a.type) {
+    case "throw": {
+      const conf = num(d.confidence);
+      const fall = num(d.fallMs);
+      const parts = [
+        conf === undefined ? undefined : zh ? `置信度 ${conf}` : `confidence ${conf}`,
+        d.floor === null ? (zh ? "楼层无法判断" : "floor unknown") : undefined,
+        fall === undefined ? undefined : zh ? `下落约 ${(fall / 1000).toFixed(1)} 秒` : `fell for about ${(fall / 1000).toFixed(1)} s`,
+      ].filter((p): p is string => p !== undefined);
+      return parts.join(" · ") || a.summary;
+    }
+    case "lift_hold": {
+      const s = num(d.peakScore);
+      return s === undefined ? a.summary : zh ? `识别到电动车（置信度 ${s.toFixed(2)}），电梯门保持打开` : `e-bike seen (score ${s.toFixed(2)}), doors held open`;
+    }
+    case "lift_hold_timeout": {
+      const ms = num(d.durationMs);
+      return ms === undefined ? a.summary : zh ? `已阻梯 ${Math.round(ms / 1000)} 秒，达到最长阻梯时间已释放，请到现场处理` : `held ${Math.round(ms / 1000)} s, released at the maximum hold time: please go and see`;
+    }
+    case "device_silent": {
+      const at = num(d.lastSeenAt);
+      const limit = num(d.silentAfterMs);
+      if (at === undefined || limit === undefined) return a.summary;
+      return zh ? `最后通信 ${timeText(at, timeZone)}，超过 ${Math.round(limit / 1000)} 秒未上报` : `last heard ${timeText(at, timeZone)}, silent for over ${Math.round(limit / 1000)} s`;
+    }
+    case "lift_fault":
+      return a.summary;
+    default: {
+      // charger alarms
+      const v = num(d.value);
+      const t = num(d.threshold);
+      if (v === undefined) return a.summary;
+      return zh ? `测量值 ${v}${t === undefined ? "" : `（阈值 ${t}）`}` : `value ${v}${t === undefined ? "" : ` (threshold ${t})`}`;
+    }
+  }
 }

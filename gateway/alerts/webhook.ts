@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { AlertsConfig, WebhookConfig } from "./config.ts";
-import { eventNames, placeText, severityNames, stateNames, timeText, typeNames, type Lang } from "./i18n.ts";
+import { eventNames, placeText, severityNames, stateNames, summaryText, timeText, typeNames, type Lang } from "./i18n.ts";
 import type { AlertChange } from "./types.ts";
 
 export interface WebhookRequest {
@@ -33,7 +33,7 @@ function lines(change: AlertChange, cfg: AlertsConfig, lang: Lang): { title: str
     `${zh ? "时间" : "Time"}: ${timeText(a.createdAt, cfg.timeZone)}${a.count > 1 ? ` (${zh ? "最近" : "latest"} ${timeText(a.lastAt, cfg.timeZone)})` : ""}`,
     `${zh ? "次数" : "Count"}: ${a.count}`,
     `${zh ? "状态" : "State"}: ${stateNames[a.state][lang]}`,
-    `${zh ? "详情" : "Details"}: ${a.summary}`,
+    `${zh ? "详情" : "Details"}: ${summaryText(a, lang, cfg.timeZone)}`,
   ];
   if (change.event === "acknowledged") body.push(`${zh ? "确认人" : "By"}: ${a.acknowledgedBy ?? ""}${a.ackNote ? ` (${a.ackNote})` : ""}`);
   if (change.event === "resolved") body.push(`${zh ? "处理人" : "By"}: ${a.resolvedBy ?? ""}${a.resolveNote ? ` (${a.resolveNote})` : ""}`);

@@ -18,7 +18,7 @@ export function loginPage(lang: Lang, error?: string): string {
 <html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${t("loginTitle")}</title>
 <style>
-body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",system-ui,sans-serif;background:#101820;color:#e8eef2;display:flex;min-height:100vh;align-items:center;justify-content:center}
+body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,sans-serif;background:#101820;color:#e8eef2;display:flex;min-height:100vh;align-items:center;justify-content:center}
 form{background:#1b2631;padding:32px 36px;border-radius:10px;width:300px;box-shadow:0 8px 30px #0008}
 h1{font-size:20px;margin:0 0 20px}label{display:block;margin:12px 0 4px;font-size:14px;color:#9fb3c3}
 input{width:100%;box-sizing:border-box;padding:9px 10px;border-radius:6px;border:1px solid #34495e;background:#0f1a24;color:#fff;font-size:15px}
@@ -65,7 +65,7 @@ ${jsonScript("linli-config", { lang, timeZone, user, strings: pageStrings(lang) 
 
 export const consoleCss = `
 *{box-sizing:border-box}
-body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",system-ui,sans-serif;background:#101820;color:#e8eef2}
+body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,sans-serif;background:#101820;color:#e8eef2}
 header{display:flex;align-items:center;gap:24px;padding:10px 20px;background:#1b2631;border-bottom:1px solid #2c3e50;position:sticky;top:0;z-index:2}
 header h1{font-size:18px;margin:0;white-space:nowrap}
 nav{display:flex;gap:6px}
@@ -183,7 +183,7 @@ function card(a) {
         h("span", { className: "badge count", title: S.ui.count }, "×" + a.count)),
       h("p", { className: "place" }, placeText(a.place)),
       h("p", { className: "meta time" }, S.ui.first + " " + time(a.createdAt) + (a.count > 1 ? " · " + S.ui.last + " " + time(a.lastAt) : "")),
-      h("p", { className: "summary" }, a.summary),
+      h("p", { className: "summary" }, a.text || a.summary),
       handled,
       h("div", { className: "actions" }, note,
         a.state === "open" ? h("button", { className: "ack", onclick: (ev) => act("ack", a.id, note.value, ev.currentTarget) }, S.ui.acknowledge) : null,

@@ -4,7 +4,8 @@ import { readBody, sendJson } from "../http/routes.ts";
 import type { Core } from "../extension.ts";
 import type { AlertsConfig } from "../alerts/config.ts";
 import { AlertError, type AlertEngine } from "../alerts/engine.ts";
-import type { Lang } from "../alerts/i18n.ts";
+import { summaryText, type Lang } from "../alerts/i18n.ts";
+import type { Alert } from "../alerts/types.ts";
 import type { AlertStore } from "../alerts/store.ts";
 import type { EvidenceStore } from "../evidence/store.ts";
 import { parseCookies, Sessions, verifyPassword, type Session } from "./auth.ts";
@@ -35,7 +36,7 @@ export interface ConsoleDeps {
  */
 export class SecurityConsole {
   readonly #sessions: Sessions;
-  readonly #streams = new Set<{ res: ServerResponse; session: Session }>();
+  readonly #streams = new Set<{ res: ServerResponse; session: Session; lang: Lang }>();
   readonly #cleanup: Array<() => void> = [];
   #keepalive: NodeJS.Timeout | undefined;
 
@@ -56,14 +57,14 @@ export class SecurityConsole {
     add("POST", "/logout", (req, res) => this.#logout(req, res));
     add("GET", "/console.js", (req, res) => this.#asset(req, res, "text/javascript; charset=utf-8", consoleJs));
     add("GET", "/console.css", (req, res) => this.#asset(req, res, "text/css; charset=utf-8", consoleCss));
-    add("GET", "/api/alerts", (req, res) => this.#authed(req, res, () => sendJson(res, 200, { alerts: this.deps.store.unresolved() })));
-    add("GET", "/api/alerts/history", (req, res, url) => this.#authed(req, res, () => this.#history(res, url)));
+    add("GET", "/api/alerts", (req, res, url) => this.#authed(req, res, () => sendJson(res, 200, { alerts: this.#view(this.deps.store.unresolved(), this.#lang(req, url)) })));
+    add("GET", "/api/alerts/history", (req, res, url) => this.#authed(req, res, () => this.#history(res, url, this.#lang(req, url))));
     add("GET", "/api/alerts/log", (req, res, url) => this.#authed(req, res, () => sendJson(res, 200, { log: this.deps.store.log(url.searchParams.get("id") ?? "") })));
-    add("GET", "/api/alerts/stream", (req, res) => this.#authed(req, res, (s) => this.#stream(req, res, s)));
-    add("POST", "/api/alerts/ack", (req, res) => this.#authed(req, res, (s) => this.#act(req, res, s, "ack")));
-    add("POST", "/api/alerts/resolve", (req, res) => this.#authed(req, res, (s) => this.#act(req, res, s, "resolve")));
+    add("GET", "/api/alerts/stream", (req, res, url) => this.#authed(req, res, (s) => this.#stream(req, res, s, this.#lang(req, url))));
+    add("POST", "/api/alerts/ack", (req, res, url) => this.#authed(req, res, (s) => this.#act(req, res, s, "ack", this.#lang(req, url))));
+    add("POST", "/api/alerts/resolve", (req, res, url) => this.#authed(req, res, (s) => this.#act(req, res, s, "resolve", this.#lang(req, url))));
     add("GET", "/evidence/*", (req, res, url) => this.#authed(req, res, () => this.#evidence(res, url)));
-    this.#cleanup.push(this.core.bus.on("alert.changed", (change) => this.#push("change", { event: change.event, alert: change.alert })));
+    this.#cleanup.push(this.core.bus.on("alert.changed", (change) => this.#push("change", change.event, change.alert)));
     this.#keepalive = setInterval(() => this.#push(), 20_000);
   }
 
@@ -145,14 +146,19 @@ export class SecurityConsole {
     res.end(body);
   }
 
-  #history(res: ServerResponse, url: URL): void {
+  /** Alerts as the page shows them: with their details as a sentence in the reader's language. */
+  #view(alerts: Alert[], lang: Lang): Array<Alert & { text: string }> {
+    return alerts.map((a) => ({ ...a, text: summaryText(a, lang, this.cfg.timeZone) }));
+  }
+
+  #history(res: ServerResponse, url: URL, lang: Lang): void {
     const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? 100) || 100));
     const before = Number(url.searchParams.get("before"));
     const state = url.searchParams.get("state") ?? undefined;
-    sendJson(res, 200, { alerts: this.deps.store.history(limit, Number.isFinite(before) && before > 0 ? before : undefined, state) });
+    sendJson(res, 200, { alerts: this.#view(this.deps.store.history(limit, Number.isFinite(before) && before > 0 ? before : undefined, state), lang) });
   }
 
-  async #act(req: IncomingMessage, res: ServerResponse, session: Session, action: "ack" | "resolve"): Promise<void> {
+  async #act(req: IncomingMessage, res: ServerResponse, session: Session, action: "ack" | "resolve", lang: Lang): Promise<void> {
     // JSON only: a cross-site form cannot send it without a CORS preflight (with the SameSite cookie, CSRF is closed)
     if (!(req.headers["content-type"] ?? "").startsWith("application/json")) return sendJson(res, 415, { error: "expected application/json" });
     let body: { id?: unknown; note?: unknown };
@@ -165,7 +171,7 @@ export class SecurityConsole {
     const note = typeof body.note === "string" ? body.note.slice(0, 500).trim() : "";
     try {
       const change = action === "ack" ? this.deps.engine.acknowledge(body.id, session.displayName, note) : this.deps.engine.resolve(body.id, session.displayName, note);
-      sendJson(res, 200, { alert: change.alert });
+      sendJson(res, 200, { alert: this.#view([change.alert], lang)[0] });
     } catch (err) {
       if (err instanceof AlertError) return sendJson(res, err.status, { error: err.message });
       throw err;
@@ -186,17 +192,17 @@ export class SecurityConsole {
     createReadStream(this.deps.evidence.path(record)).on("error", () => res.destroy()).pipe(res);
   }
 
-  #stream(req: IncomingMessage, res: ServerResponse, session: Session): void {
+  #stream(req: IncomingMessage, res: ServerResponse, session: Session, lang: Lang): void {
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
     res.write(`retry: 2000\n\n`);
-    const entry = { res, session };
+    const entry = { res, session, lang };
     this.#streams.add(entry);
     req.on("close", () => this.#streams.delete(entry));
-    this.#send(entry, "snapshot", { alerts: this.deps.store.unresolved() });
+    this.#send(entry, "snapshot", { alerts: this.#view(this.deps.store.unresolved(), lang) });
   }
 
   /** Sends an event to every open page (or a keep-alive comment); a page whose session ended is told to log in again. */
-  #push(event?: string, data?: unknown): void {
+  #push(event?: string, what?: string, alert?: Alert): void {
     for (const s of this.#streams) {
       if (!this.#sessions.get(s.session.token)) {
         s.res.write(`event: logout\ndata: {}\n\n`);
@@ -204,7 +210,7 @@ export class SecurityConsole {
         this.#streams.delete(s);
         continue;
       }
-      if (event) this.#send(s, event, data);
+      if (event && alert) this.#send(s, event, { event: what, alert: this.#view([alert], s.lang)[0] });
       else s.res.write(`: keep-alive\n\n`);
     }
   }
