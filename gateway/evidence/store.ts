@@ -102,6 +102,8 @@ export class EvidenceStore {
     const expected = normaliseSha256(options.expectedSha256);
     const known = expected ? this.bySha256(expected) : undefined;
     if (known) return known;
+    const protocol = new URL(url).protocol;
+    if (protocol !== "http:" && protocol !== "https:") throw new Error(`${url}: only http and https are fetched`);
     const res = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs) });
     if (!res.ok || !res.body) throw new Error(`GET ${url}: HTTP ${res.status}`);
     const declared = Number(res.headers.get("content-length") ?? "0");
