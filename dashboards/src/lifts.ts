@@ -61,7 +61,7 @@ export const lifts = board({
     }),
     pie({
       title: "拦截结束原因",
-      description: "Why holds ended (cleared: the e-bike left; timeout: released by the guard's limit; staff: released by hand).",
+      description: "Why holds ended (cleared: the e-bike left; max_hold: released at the guard's time limit; staff: released by hand; fault, safety: the lift or the link needed it).",
       unit: "short",
       steps: INFO,
       gridPos: at(20, 6, 4, 8),

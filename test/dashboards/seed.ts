@@ -1,7 +1,10 @@
 import { deviceKinds } from "../../devices/index.ts";
 import { parseConfig } from "../../gateway/config.ts";
 import { sinkFor } from "../../gateway/influx/connect.ts";
-import { defineMeasurement, type Measurement, type Point } from "../../gateway/influx/point.ts";
+import type { Point } from "../../gateway/influx/point.ts";
+import { alertMeasurements, alertPoint } from "../../gateway/alerts/measurements.ts";
+import type { Alert, AlertChange } from "../../gateway/alerts/types.ts";
+import { holdPoint, liftMeasurements } from "../../gateway/lift/records.ts";
 import { allMeasurements } from "../../gateway/measurements.ts";
 import { pointContext } from "../../gateway/privacy.ts";
 import { seededRandom } from "../../gateway/simulate/fleet.ts";
@@ -10,8 +13,8 @@ import { writePastDay } from "../../gateway/simulate/past-day.ts";
 /**
  * The data the boards are proven against: a simulated day through the real ingest pipeline
  * (`writePastDay`), plus what that mode does not produce because it runs no detector, no lift
- * guard, no alert engine and no memory sampler. Those supplements are written here, in the shapes
- * their writers use (or, for `alert`, the shape the boards expect: see dashboards/README.md), and
+ * guard, no alert engine and no memory sampler. Those supplements are written here through the
+ * writers' own point builders where they have one (lift holds: holdPoint; alerts: alertPoint), and
  * the schema check in dashboards.test.ts still holds every panel to docs/schema.md.
  */
 export interface SeedOptions {
@@ -26,24 +29,6 @@ export interface SeedOptions {
 
 export const SIMULATOR_HOST = "simulator";
 
-/** lift_block as gateway/lift/records.ts writes it (one point at a hold's start, one at its end). */
-const liftBlock = defineMeasurement({
-  name: "lift_block",
-  description: "supplement",
-  tags: ["site", "lift", "phase", "end_reason"],
-  fields: { hold_id: "string", reason: "string", duration_ms: "integer", peak_score: "float", latency_ms: "integer" },
-});
-
-/** alert: one point per alert state change (opened, acknowledged, resolved). */
-const alert = defineMeasurement({
-  name: "alert",
-  description: "supplement",
-  tags: ["site", "type", "severity", "event"],
-  fields: { alert_id: "string", ack_ms: "integer", count: "integer" },
-});
-
-const supplementMeasurements: readonly Measurement[] = [liftBlock, alert];
-
 export interface SeedResult {
   points: number;
   messages: number;
@@ -52,14 +37,20 @@ export interface SeedResult {
 
 export async function seedDay(o: SeedOptions): Promise<SeedResult> {
   const config = parseConfig({ influx: { url: o.url } }, {});
-  // the registry's own definitions win where they exist
-  const byName = new Map([...supplementMeasurements, ...allMeasurements].map((m) => [m.name, m]));
-  const sink = sinkFor(config.influx, [...byName.values()]);
+  const measurements = new Map([...allMeasurements, ...liftMeasurements, ...alertMeasurements].map((m) => [m.name, m]));
+  const sink = sinkFor(config.influx, [...measurements.values()]);
   const day = await writePastDay(deviceKinds, sink, pointContext(config.privacy), { site: o.site, seed: o.seed, hours: o.hours, end: o.end, counts: o.counts });
-  const extra = supplements(o);
+  // holdPoint and alertPoint give absent places an empty tag value (end_reason on a start,
+  // building/kind); line protocol cannot carry one and InfluxDB 1.x refuses the whole batch
+  // ("missing tag value"), so they are dropped here as InfluxDB's data model would have them.
+  const extra = supplements(o).map(withoutEmptyTags);
   for (let i = 0; i < extra.length; i += 5_000) await sink.write(extra.slice(i, i + 5_000));
   await sink.close();
   return { ...day, supplements: extra.length };
+}
+
+function withoutEmptyTags(p: Point): Point {
+  return { ...p, tags: Object.fromEntries(Object.entries(p.tags).filter(([, v]) => v !== "")) };
 }
 
 function supplements(o: SeedOptions): Point[] {
@@ -99,31 +90,53 @@ function supplements(o: SeedOptions): Point[] {
   let hold = 0;
   for (const [i, lift] of lifts.entries()) {
     for (let t = start + 1_800_000 + i * 600_000; t < o.end - 3_600_000; t += 4 * 3_600_000 + Math.round(3_600_000 * random())) {
-      const id = `hold-${++hold}`;
-      const duration = Math.round(20_000 + 100_000 * random());
-      const peak = 0.55 + 0.4 * random();
-      out.push({ measurement: "lift_block", tags: { site: o.site, lift, phase: "start" }, ts: t, fields: { hold_id: id, reason: "ebike", duration_ms: 0, peak_score: peak, latency_ms: Math.round(150 + 200 * random()) } });
-      const endReason = random() < 0.8 ? "cleared" : "timeout";
-      out.push({ measurement: "lift_block", tags: { site: o.site, lift, phase: "end", end_reason: endReason }, ts: t + duration, fields: { hold_id: id, reason: "ebike", duration_ms: duration, peak_score: peak } });
+      const holdId = `hold-${++hold}`;
+      const durationMs = Math.round(20_000 + 100_000 * random());
+      const peakScore = 0.55 + 0.4 * random();
+      out.push(holdPoint({ site: o.site, lift, holdId, phase: "start", ts: t, startedAt: t, reason: "ebike", peakScore, latencyMs: Math.round(150 + 200 * random()), written: true }));
+      const endReason = random() < 0.8 ? "cleared" : "max_hold";
+      out.push(holdPoint({ site: o.site, lift, holdId, phase: "end", ts: t + durationMs, startedAt: t, reason: "ebike", peakScore, endReason, durationMs }));
     }
   }
-  if (lifts[0]) out.push({ measurement: "lift_block", tags: { site: o.site, lift: lifts[0], phase: "start" }, ts: o.end - 60_000, fields: { hold_id: `hold-${++hold}`, reason: "ebike", duration_ms: 0, peak_score: 0.81, latency_ms: 240 } });
+  if (lifts[0]) {
+    const t = o.end - 60_000;
+    out.push(holdPoint({ site: o.site, lift: lifts[0], holdId: `hold-${++hold}`, phase: "start", ts: t, startedAt: t, reason: "ebike", peakScore: 0.81, latencyMs: 240, written: true }));
+  }
 
   // alerts: opened, most acknowledged, most of those resolved; a few stay open
   const types = [
-    ["throw", "critical"],
-    ["charger_over_temp", "critical"],
-    ["lift_hold", "warning"],
-    ["device_silent", "info"],
+    ["throw", "critical", "throw"],
+    ["charger_over_temp", "critical", "charger"],
+    ["lift_hold", "warning", "lift"],
+    ["device_silent", "info", "gate"],
   ] as const;
   for (let n = 0, t = start + 600_000; t < o.end - 600_000; n++, t += Math.round(1_200_000 + 2_400_000 * random())) {
-    const [type, severity] = types[n % types.length] ?? types[0];
-    const id = `al-${n + 1}`;
-    out.push({ measurement: "alert", tags: { site: o.site, type, severity, event: "opened" }, ts: t, fields: { alert_id: id, count: 1 } });
+    const [type, severity, kind] = types[n % types.length] ?? types[0];
+    const alert: Alert = {
+      id: `al-${n + 1}`,
+      dedupKey: `${type}/${n}`,
+      type,
+      severity,
+      state: "open",
+      place: { site: o.site, kind, device: `${kind}-01` },
+      summary: type,
+      details: {},
+      evidence: [],
+      count: 1,
+      createdAt: t,
+      lastAt: t,
+    };
+    const change = (event: AlertChange["event"], at: number, a: Alert): AlertChange => ({ event, at, alert: { ...a } });
+    out.push(alertPoint(change("opened", t, alert)));
     if (random() < 0.85) {
-      const ack = Math.round(30_000 + 600_000 * random());
-      out.push({ measurement: "alert", tags: { site: o.site, type, severity, event: "acknowledged" }, ts: t + ack, fields: { alert_id: id, ack_ms: ack, count: 1 } });
-      if (random() < 0.9) out.push({ measurement: "alert", tags: { site: o.site, type, severity, event: "resolved" }, ts: t + ack + 300_000, fields: { alert_id: id, count: 1 } });
+      const ackAt = t + Math.round(30_000 + 600_000 * random());
+      Object.assign(alert, { state: "acknowledged", acknowledgedAt: ackAt, acknowledgedBy: "staff" });
+      out.push(alertPoint(change("acknowledged", ackAt, alert)));
+      if (random() < 0.9) {
+        const resolvedAt = ackAt + 300_000;
+        Object.assign(alert, { state: "resolved", resolvedAt, resolvedBy: "staff" });
+        out.push(alertPoint(change("resolved", resolvedAt, alert)));
+      }
     }
   }
   return out;
