@@ -1,3 +1,9 @@
+/**
+ * The Grafana boards (issue 6), proven without a Grafana: their JSON against @grafana/schema (tsc,
+ * test/dashboards/types.ts) and Grafana's structural rules; every name they query against
+ * docs/schema.md; and every panel's query, expanded as Grafana expands it, run against a real
+ * influxd holding a simulated day, with the shape of what comes back checked.
+ */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defaultDashboard } from "@grafana/schema";
@@ -60,6 +66,9 @@ const committed: Array<[string, BoardJson]> = files.map((f) => [f, JSON.parse(re
 const allPanels = committed.flatMap(([file, b]) => b.panels.map((p) => [`${file} / ${p.title}`, p, b] as const));
 
 const CJK = /[\u4e00-\u9fff]/;
+/** Grafana's unit ids the boards may use, and its custom units (suffix:, prefix:, ...) */
+const UNITS = new Set(["short", "string", "percent", "percentunit", "watt", "kwatt", "watth", "kwatth", "celsius", "ms", "s", "bytes", "decbytes", "mps", "mpm", "cps", "cpm", "ops", "wps", "reqps"]);
+const isUnit = (u: unknown) => typeof u === "string" && (UNITS.has(u) || /^(suffix|prefix|count|si):\s?\S+/.test(u));
 const PANEL_TYPES = new Set(["timeseries", "stat", "table", "piechart", "histogram", "bargauge", "barchart", "gauge"]);
 
 describe("the boards as files", () => {
@@ -113,11 +122,12 @@ describe("the boards as files", () => {
     const d = p.fieldConfig.defaults;
     expect(d.unit, "a number without a unit is a defect").toMatch(/\S/);
     expect(d.unit).not.toBe("none");
+    expect(isUnit(d.unit), `a Grafana unit: ${d.unit}`).toBe(true);
     expect(d.thresholds?.mode).toBe("absolute");
     expect(d.thresholds?.steps[0]?.value, "thresholds start with a base step").toBeNull();
     for (const s of d.thresholds?.steps ?? []) expect(s.color).toMatch(/\S/);
     expect(["thresholds", "palette-classic", "fixed"]).toContain(d.color?.mode);
-    for (const o of p.fieldConfig.overrides) for (const prop of o.properties) if (prop.id === "unit") expect(prop.value).toMatch(/\S/);
+    for (const o of p.fieldConfig.overrides) for (const prop of o.properties) if (prop.id === "unit") expect(isUnit(prop.value), `a Grafana unit: ${String(prop.value)}`).toBe(true);
   });
 
   it.each(allPanels)("%s: names only measurements, tags and fields in docs/schema.md", (_name, p) => {
