@@ -1,6 +1,8 @@
 import { createHmac } from "node:crypto";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alertsConfigSchema } from "../gateway/alerts/config.ts";
+import { webhookRequest } from "../gateway/alerts/webhook.ts";
 import { startAlertsGateway, startReceiver, throwEvent, type AlertsGateway, type Received, type Receiver } from "./alerts-fixtures.ts";
 import { freePort, waitFor } from "./services/ports.ts";
 
@@ -145,5 +147,30 @@ describe("webhooks: WeCom and DingTalk group robots and a generic JSON hook, wit
     const resolved = (ding.received[2]!.body as { markdown: { text: string } }).markdown.text;
     expect(resolved).toContain("- 处理人: 王保安 (阳台花盆，已联系住户)");
     expect(problems).toEqual([]);
+  });
+});
+
+describe("webhook bodies", () => {
+  it("keeps WeCom content within 4096 bytes even for a long device message", () => {
+    const cfg = alertsConfigSchema.parse({});
+    const now = Date.now();
+    const alert = {
+      id: "al-x",
+      dedupKey: "lift_fault:lift-1",
+      type: "lift_fault" as const,
+      severity: "warning" as const,
+      state: "open" as const,
+      place: { site: "demo", kind: "lift", device: "lift-1" },
+      summary: "推理失败".repeat(600),
+      details: {},
+      evidence: [],
+      count: 1,
+      createdAt: now,
+      lastAt: now,
+    };
+    const req = webhookRequest({ type: "wecom", url: "http://127.0.0.1/x", minSeverity: "info", events: ["opened"] }, { event: "opened", alert, at: now }, cfg);
+    const content = (req.body as { markdown: { content: string } }).markdown.content;
+    expect(Buffer.byteLength(content)).toBeLessThanOrEqual(4_096);
+    expect(content.endsWith("…")).toBe(true);
   });
 });

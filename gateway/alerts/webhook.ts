@@ -20,6 +20,20 @@ export function signedDingtalkUrl(url: string, secret: string, timestamp: number
   return u.toString();
 }
 
+/** Cuts text to a byte budget (WeCom refuses markdown content over 4096 bytes) without splitting a character. */
+export function fitBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = "";
+  let used = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (used + n > maxBytes - 3) break;
+    out += ch;
+    used += n;
+  }
+  return `${out}…`;
+}
+
 const WECOM_COLOUR = { critical: "warning", warning: "warning", info: "info" } as const;
 
 /** The lines every markdown message carries, in the console's language. */
@@ -51,12 +65,12 @@ export function webhookRequest(hook: WebhookConfig, change: AlertChange, cfg: Al
     case "wecom": {
       const { title, body } = lines(change, cfg, lang);
       const content = [`## <font color="${WECOM_COLOUR[change.alert.severity]}">${title}</font>`, ...body.map((l) => `> ${l}`), ...(link ? [link] : [])].join("\n");
-      return { url: hook.url, body: { msgtype: "markdown", markdown: { content } } };
+      return { url: hook.url, body: { msgtype: "markdown", markdown: { content: fitBytes(content, 4_096) } } };
     }
     case "dingtalk": {
       const { title, body } = lines(change, cfg, lang);
       const text = [`### ${title}`, ...body.map((l) => `- ${l}`), ...(link ? ["", link] : [])].join("\n");
-      return { url: hook.secret ? signedDingtalkUrl(hook.url, hook.secret, now) : hook.url, body: { msgtype: "markdown", markdown: { title, text } } };
+      return { url: hook.secret ? signedDingtalkUrl(hook.url, hook.secret, now) : hook.url, body: { msgtype: "markdown", markdown: { title, text: fitBytes(text, 18_000) } } };
     }
     case "json":
       return { url: hook.url, body: { event: change.event, at: change.at, alert: change.alert } };

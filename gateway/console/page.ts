@@ -213,6 +213,25 @@ function upsert(a) {
   render();
 }
 
+/** A short two-tone chime for a new critical alert (browsers may keep it silent until the page was clicked once). */
+let audio;
+function beep() {
+  try {
+    audio = audio || new AudioContext();
+    [0, 0.25].forEach((at, i) => {
+      const o = audio.createOscillator();
+      const g = audio.createGain();
+      o.frequency.value = i ? 660 : 880;
+      g.gain.value = 0.15;
+      o.connect(g).connect(audio.destination);
+      o.start(audio.currentTime + at);
+      o.stop(audio.currentTime + at + 0.2);
+    });
+  } catch {
+    // no sound on this browser
+  }
+}
+
 function connect() {
   const conn = document.getElementById("conn");
   const es = new EventSource("/api/alerts/stream");
@@ -223,7 +242,11 @@ function connect() {
     conn.className = "conn live";
     render();
   });
-  es.addEventListener("change", (e) => upsert(JSON.parse(e.data).alert));
+  es.addEventListener("change", (e) => {
+    const change = JSON.parse(e.data);
+    upsert(change.alert);
+    if (change.event === "opened" && change.alert.severity === "critical") beep();
+  });
   es.addEventListener("logout", () => { es.close(); location.reload(); });
   es.onerror = () => {
     conn.textContent = S.ui.offline;
