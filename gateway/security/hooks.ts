@@ -57,6 +57,8 @@ export class BrokerSecurity {
   /** the authenticated clients with an open connection, for registry reloads */
   readonly #live = new Set<Client>();
   readonly #sockets = new Set<Socket>();
+  /** sockets the size guard closed (and counted): what aedes' parser then says about them is not counted again */
+  readonly #guarded = new WeakSet<object>();
   /** id -> the stored hash and a keyed digest of the last secret that matched it: reconnects skip scrypt */
   readonly #verified = new Map<string, { hash: string; digest: Buffer }>();
   readonly #cacheKey = randomBytes(32);
@@ -107,7 +109,7 @@ export class BrokerSecurity {
     aedes.authorizePublish = (client, packet, cb) => this.#authorizePublish(client, packet, cb);
     aedes.authorizeSubscribe = (client, sub, cb) => this.#authorizeSubscribe(client, sub, cb);
     const onError = (client: Client, err: Error & { code?: string }) => {
-      if ((err as Partial<Refusal>).counted || (err.code && NETWORK_ERRORS.has(err.code))) return;
+      if ((err as Partial<Refusal>).counted || (err.code && NETWORK_ERRORS.has(err.code)) || (client && this.#guarded.has(client.conn))) return;
       this.#metrics.protocolError();
       this.#log.debug({ clientId: client?.id, address: addressOf(client?.conn), err: err.message }, "mqtt client error");
     };
@@ -139,6 +141,7 @@ export class BrokerSecurity {
         const verdict = guard.feed(chunk);
         if (verdict.ok) return;
         socket.off("data", onData);
+        this.#guarded.add(socket);
         if (verdict.reason === "packet_size") this.#metrics.disconnected("packet_size");
         else this.#metrics.disconnected("malformed_header");
         this.#log.warn({ address: addressOf(socket), ...(verdict.reason === "packet_size" ? { declared: verdict.declared, max: maxPacketBytes } : {}) }, `mqtt connection closed: ${verdict.reason}`);
