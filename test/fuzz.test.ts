@@ -219,7 +219,7 @@ describe("fuzz: the broker and ingest under random and malformed input", () => {
     const SPOOFS = 90;
     for (let i = 0; i < SPOOFS; i++) {
       const c = await connectAs(tg.brokerUrl, "spoofer", secrets.spoofer);
-      const gone = new Promise((r) => c.once("close", r));
+      const gone = new Promise<void>((r) => c.once("close", () => r()));
       c.publish(spoofTopics[i % spoofTopics.length]!, payloadFor(deviceKinds[1]!, "event", []), { qos: 1 });
       await gone;
       c.end(true);

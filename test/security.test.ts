@@ -52,7 +52,6 @@ describe("embedded broker with a device registry", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const sec = () => tg.gateway.broker!.securityMetrics;
   const registry = () => tg.gateway.metrics.registry;
 
   it("lets a registered device in with its secret, and ingests what it publishes on its own topics", async () => {
