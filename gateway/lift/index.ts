@@ -8,3 +8,4 @@ export type { LiftLink, CarState, WriteResult } from "./controller/link.ts";
 export { OpcuaLink } from "./controller/opcua-link.ts";
 export { RelayLink, relayTopic } from "./controller/relay-link.ts";
 export { startSimulatedController, SIM_NAMESPACE_URI, type SimControllerOptions, type SimulatedController } from "./sim/server.ts";
+export { attachSimulatedRiders } from "./sim/riders.ts";
