@@ -2,13 +2,16 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { deviceKinds } from "../devices/index.ts";
+import { registerAlertCommands } from "./alerts/cli.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { registerDetectorCommands } from "./detector/cli.ts";
 import { Gateway } from "./gateway.ts";
 import { loadImages } from "./images.ts";
 import { sinkFor } from "./influx/connect.ts";
 import { allMeasurements } from "./measurements.ts";
 import { pointContext } from "./privacy.ts";
 import { schemaMarkdown } from "./schema-doc.ts";
+import { registerDeviceCommands } from "./security/cli.ts";
 import { LiveSimulation } from "./simulate/live.ts";
 import { writePastDay } from "./simulate/past-day.ts";
 
@@ -111,7 +114,7 @@ export function buildProgram(): Command {
       if (opts.pastDay) {
         const sink = sinkFor(config.influx, allMeasurements);
         const started = Date.now();
-        const result = await writePastDay(deviceKinds, sink, pointContext(config.privacy), { ...fleet, site: config.site, hours: opts.hours });
+        const result = await writePastDay(deviceKinds, allMeasurements, sink, pointContext(config.privacy), { ...fleet, site: config.site, hours: opts.hours });
         console.log(`wrote ${result.points} points from ${result.messages} simulated messages (${opts.hours} h) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return;
       }
@@ -123,6 +126,10 @@ export function buildProgram(): Command {
         await sim.stop();
       });
     });
+
+  registerDetectorCommands(program);
+  registerDeviceCommands(program);
+  registerAlertCommands(program);
 
   program
     .command("schema")

@@ -64,7 +64,7 @@ describe("past-day mode", () => {
   it("writes a past stretch into InfluxDB, spread over its hours", async () => {
     const config = parseConfig({ influx: { url: influx.url } }, {});
     const end = Date.now();
-    const result = await writePastDay(deviceKinds, sinkFor(config.influx, allMeasurements), pointContext(config.privacy), { site: "demo", seed: 3, hours: 6, end, counts: { lift: 3, gate: 2, charger: 3, throw: 4 } });
+    const result = await writePastDay(deviceKinds, allMeasurements, sinkFor(config.influx, allMeasurements), pointContext(config.privacy), { site: "demo", seed: 3, hours: 6, end, counts: { lift: 3, gate: 2, charger: 3, throw: 4 } });
     expect(result.points).toBeGreaterThan(1_000);
     const series = await influx.query("linli", `SELECT count(power_w) FROM charger_port WHERE time > ${(end - 6 * HOUR) * 1e6} GROUP BY time(1h) fill(0)`);
     const perHour = (series[0]?.values ?? []).map((v) => Number(v[1]));

@@ -1,7 +1,8 @@
 import type { DeviceKind, PointContext } from "../../devices/types.ts";
 import { gatewayMeasurement, gatewayRejectedMeasurement } from "../health.ts";
-import type { Point } from "../influx/point.ts";
+import type { Measurement, Point } from "../influx/point.ts";
 import type { Sink } from "../influx/sink.ts";
+import { checkPoint } from "../influx/validate.ts";
 import { IngestPipeline } from "../ingest/pipeline.ts";
 import { deviceTopic } from "../ingest/topic.ts";
 import { encodePayload, Fleet, type FleetOptions } from "./fleet.ts";
@@ -22,7 +23,7 @@ export interface PastDayOptions extends FleetOptions {
  * the same pipeline and point builders as live traffic, as fast as InfluxDB takes it: the data the
  * Grafana boards are proven against.
  */
-export async function writePastDay(kinds: readonly DeviceKind[], sink: Sink, ctx: PointContext, options: PastDayOptions): Promise<{ points: number; messages: number }> {
+export async function writePastDay(kinds: readonly DeviceKind[], measurements: readonly Measurement[], sink: Sink, ctx: PointContext, options: PastDayOptions): Promise<{ points: number; messages: number }> {
   const end = options.end ?? Date.now();
   const start = end - (options.hours ?? 24) * 3_600_000;
   const fleet = new Fleet(kinds, options);
@@ -33,7 +34,14 @@ export async function writePastDay(kinds: readonly DeviceKind[], sink: Sink, ctx
   const tags = { site: options.site, host: "simulator" };
   const totals = { messagesIn: 0, rejected: 0 };
   const rejectedByReason = new Map<string, number>();
+  const byName = new Map(measurements.map((m) => [m.name, m]));
   let batch: Point[] = [];
+  // The same checks as the live writer: the day is written exactly as live traffic would be.
+  const add = (p: Point) => {
+    const checked = checkPoint(p, byName);
+    if (!checked.ok) throw new Error(`simulated point refused: ${checked.error}`);
+    batch.push(checked.point);
+  };
   let points = 0;
   let messages = 0;
 
@@ -53,15 +61,33 @@ export async function writePastDay(kinds: readonly DeviceKind[], sink: Sink, ctx
       const outcome = pipeline.accept({ topic, payload });
       if (outcome.status === "accepted") {
         totals.messagesIn++;
-        batch.push(...outcome.channel.points(outcome.event, ctx));
+        for (const p of outcome.channel.points(outcome.event, ctx)) add(p);
       } else if (outcome.status === "rejected") {
         totals.rejected++;
         rejectedByReason.set(outcome.reason, (rejectedByReason.get(outcome.reason) ?? 0) + 1);
       }
     }
     if (clock % 10_000 < 1_000) {
-      batch.push({ measurement: gatewayMeasurement.name, tags, ts: clock, fields: { messages_in: totals.messagesIn, rejected: totals.rejected, points_written: points + batch.length, write_errors: 0, spool_points: 0, spool_bytes: 0, spool_dropped: 0 } });
-      for (const [reason, count] of rejectedByReason) batch.push({ measurement: gatewayRejectedMeasurement.name, tags: { ...tags, reason }, ts: clock, fields: { count } });
+      const mem = process.memoryUsage();
+      add({
+        measurement: gatewayMeasurement.name,
+        tags,
+        ts: clock,
+        fields: {
+          messages_in: totals.messagesIn,
+          rejected: totals.rejected,
+          ts_restamped: 0,
+          points_written: points + batch.length,
+          write_errors: 0,
+          spool_points: 0,
+          spool_bytes: 0,
+          spool_dropped: 0,
+          heap_used_bytes: mem.heapUsed,
+          rss_bytes: mem.rss,
+          uptime_s: Math.round((clock - start) / 1000),
+        },
+      });
+      for (const [reason, count] of rejectedByReason) add({ measurement: gatewayRejectedMeasurement.name, tags: { ...tags, reason }, ts: clock, fields: { count } });
     }
     if (batch.length >= batchSize) {
       await flush();

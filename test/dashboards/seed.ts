@@ -2,11 +2,12 @@ import { deviceKinds } from "../../devices/index.ts";
 import { parseConfig } from "../../gateway/config.ts";
 import { sinkFor } from "../../gateway/influx/connect.ts";
 import type { Point } from "../../gateway/influx/point.ts";
-import { alertMeasurements, alertPoint } from "../../gateway/alerts/measurements.ts";
+import { alertPoint } from "../../gateway/alerts/measurements.ts";
 import type { Alert, AlertChange } from "../../gateway/alerts/types.ts";
-import { holdPoint, liftMeasurements } from "../../gateway/lift/records.ts";
+import { holdPoint } from "../../gateway/lift/records.ts";
 import { allMeasurements } from "../../gateway/measurements.ts";
 import { pointContext } from "../../gateway/privacy.ts";
+import { checkPoint } from "../../gateway/influx/validate.ts";
 import { seededRandom } from "../../gateway/simulate/fleet.ts";
 import { writePastDay } from "../../gateway/simulate/past-day.ts";
 
@@ -37,20 +38,18 @@ export interface SeedResult {
 
 export async function seedDay(o: SeedOptions): Promise<SeedResult> {
   const config = parseConfig({ influx: { url: o.url } }, {});
-  const measurements = new Map([...allMeasurements, ...liftMeasurements, ...alertMeasurements].map((m) => [m.name, m]));
-  const sink = sinkFor(config.influx, [...measurements.values()]);
-  const day = await writePastDay(deviceKinds, sink, pointContext(config.privacy), { site: o.site, seed: o.seed, hours: o.hours, end: o.end, counts: o.counts });
-  // holdPoint and alertPoint give absent places an empty tag value (end_reason on a start,
-  // building/kind); line protocol cannot carry one and InfluxDB 1.x refuses the whole batch
-  // ("missing tag value"), so they are dropped here as InfluxDB's data model would have them.
-  const extra = supplements(o).map(withoutEmptyTags);
+  const measurements = new Map(allMeasurements.map((m) => [m.name, m]));
+  const sink = sinkFor(config.influx, allMeasurements);
+  const day = await writePastDay(deviceKinds, allMeasurements, sink, pointContext(config.privacy), { site: o.site, seed: o.seed, hours: o.hours, end: o.end, counts: o.counts });
+  // Through the live writer's own checks (empty tags dropped, field types coerced).
+  const extra = supplements(o).map((p) => {
+    const checked = checkPoint(p, measurements);
+    if (!checked.ok) throw new Error(checked.error);
+    return checked.point;
+  });
   for (let i = 0; i < extra.length; i += 5_000) await sink.write(extra.slice(i, i + 5_000));
   await sink.close();
   return { ...day, supplements: extra.length };
-}
-
-function withoutEmptyTags(p: Point): Point {
-  return { ...p, tags: Object.fromEntries(Object.entries(p.tags).filter(([, v]) => v !== "")) };
 }
 
 function supplements(o: SeedOptions): Point[] {
@@ -58,18 +57,6 @@ function supplements(o: SeedOptions): Point[] {
   const start = o.end - o.hours * 3_600_000;
   const out: Point[] = [];
   const lifts = Array.from({ length: o.counts.lift ?? 0 }, (_, i) => `lift-${String(i + 1).padStart(2, "0")}`);
-
-  // the gateway's memory, merged into the simulator's `gateway` points (same series, same timestamps)
-  for (let t = start; t <= o.end; t += 1_000) {
-    if (t % 10_000 >= 1_000) continue;
-    const uptime = Math.round((t - start) / 1000);
-    out.push({
-      measurement: "gateway",
-      tags: { site: o.site, host: SIMULATOR_HOST },
-      ts: t,
-      fields: { heap_used_bytes: Math.round(60e6 + 20e6 * random()), rss_bytes: Math.round(180e6 + 30e6 * random()), uptime_s: uptime },
-    });
-  }
 
   // the detector's verdict on every lift frame (one every 15 s per lift)
   for (const lift of lifts) {
