@@ -1,28 +1,10 @@
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { randomBytes } from "node:crypto";
 
-function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
-const KEYLEN = 32;
-
-/** `scrypt$N$r$p$<salt b64>$<hash b64>`: what goes into `alerts.console.accounts[].passwordHash`. */
-export async function hashPassword(password: string, cost = { N: 16_384, r: 8, p: 1 }): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(password, salt, KEYLEN, { ...cost, maxmem: 128 * cost.N * cost.r * 2 });
-  return ["scrypt", cost.N, cost.r, cost.p, salt.toString("base64"), key.toString("base64")].join("$");
-}
-
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split("$");
-  if (scheme !== "scrypt" || !n || !r || !p || !salt || !hash) return false;
-  const N = Number(n);
-  const R = Number(r);
-  const expected = Buffer.from(hash, "base64");
-  if (expected.length === 0) return false;
-  const key = await scrypt(password, Buffer.from(salt, "base64"), expected.length, { N, r: R, p: Number(p), maxmem: 128 * N * R * 2 });
-  return timingSafeEqual(key, expected);
-}
+/**
+ * Console passwords use the project's one scrypt format (`scrypt$N$r$p$<salt>$<hash>`, the same as
+ * device secrets): `linli console hash-password` prints one for `alerts.console.accounts[].passwordHash`.
+ */
+export { hashPassword, verifyPassword } from "../security/password.ts";
 
 export interface Session {
   token: string;
@@ -67,6 +49,40 @@ export class Sessions {
   #sweep(): void {
     const now = this.now();
     for (const [t, s] of this.#byToken) if (s.expiresAt <= now) this.#byToken.delete(t);
+  }
+}
+
+/**
+ * Refuses logins from an address after too many failures in a window, so a password cannot be
+ * guessed at the speed of the network (each failure is also answered slowly).
+ */
+export class LoginThrottle {
+  readonly #failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly maxFailures = 10,
+    private readonly windowMs = 5 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  blocked(address: string): boolean {
+    return this.#recent(address).length >= this.maxFailures;
+  }
+
+  failed(address: string): void {
+    this.#failures.set(address, [...this.#recent(address), this.now()]);
+  }
+
+  succeeded(address: string): void {
+    this.#failures.delete(address);
+  }
+
+  #recent(address: string): number[] {
+    const since = this.now() - this.windowMs;
+    const recent = (this.#failures.get(address) ?? []).filter((t) => t > since);
+    if (recent.length) this.#failures.set(address, recent);
+    else this.#failures.delete(address);
+    return recent;
   }
 }
 

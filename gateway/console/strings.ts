@@ -9,6 +9,7 @@ export const ui = {
   signIn: { zh: "登录", en: "Sign in" },
   signOut: { zh: "退出", en: "Sign out" },
   badLogin: { zh: "账号或密码错误", en: "Wrong user or password" },
+  tooMany: { zh: "失败次数过多，请 5 分钟后再试", en: "Too many failed attempts: try again in 5 minutes" },
   open: { zh: "未处理告警", en: "Open alerts" },
   history: { zh: "历史记录", en: "History" },
   none: { zh: "当前没有未处理的告警", en: "No open alerts" },
