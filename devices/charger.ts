@@ -151,8 +151,6 @@ export const charger = defineKind({
       description: "Every port's state, voltage, current, power, energy meter and temperature.",
       maxBytes: 16_384,
       schema: chargerTelemetrySchema,
-      tsOf: (d) => d.ts,
-      deviceIdOf: (d) => d.deviceId,
       points: (e) =>
         e.data.ports.map((p) =>
           devicePoint(
@@ -168,8 +166,6 @@ export const charger = defineKind({
       description: "A safety alarm: over_temp, over_current, over_power, smoke, relay_welded, offline.",
       maxBytes: 2_048,
       schema: chargerAlarmSchema,
-      tsOf: (d) => d.ts,
-      deviceIdOf: (d) => d.deviceId,
       eventIdOf: (d) => d.alarmId,
       points: (e) => [
         devicePoint(
@@ -191,8 +187,6 @@ export const charger = defineKind({
       description: "A finished charge: duration, energy, why it stopped.",
       maxBytes: 2_048,
       schema: chargerSessionSchema,
-      tsOf: (d) => d.ts,
-      deviceIdOf: (d) => d.deviceId,
       eventIdOf: (d) => d.sessionId,
       points: (e) => [
         devicePoint(e, chargerSession.name, "charger", { session_id: e.data.sessionId, port: e.data.port, duration_s: e.data.durationS, energy_wh: e.data.energyWh }, { reason: e.data.reason }),

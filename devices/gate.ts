@@ -81,8 +81,6 @@ export const gate = defineKind({
       description: "One recognition: method, direction, granted, plate or person id, confidence.",
       maxBytes: 4_096,
       schema: gateEventSchema,
-      tsOf: (d) => d.ts,
-      deviceIdOf: (d) => d.deviceId,
       eventIdOf: (d) => d.eventId,
       points: (e, ctx) => [
         devicePoint(

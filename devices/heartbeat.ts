@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineMeasurement } from "../gateway/influx/point.ts";
 import { devicePoint, envelope } from "./common.ts";
-import type { JsonChannel } from "./types.ts";
+import { jsonChannel, type JsonChannel } from "./types.ts";
 
 export const deviceHeartbeat = defineMeasurement({
   name: "device_heartbeat",
@@ -15,15 +15,12 @@ export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 /** The `status` channel of kinds whose devices are otherwise silent for long stretches. */
 export function heartbeatChannel(): JsonChannel<Heartbeat> {
-  return {
-    encoding: "json",
+  return jsonChannel({
     description: "Heartbeat every minute: uptime in seconds.",
     maxBytes: 1_024,
     schema: heartbeatSchema,
-    tsOf: (d) => d.ts,
-    deviceIdOf: (d) => d.deviceId,
     points: (e) => [devicePoint(e, deviceHeartbeat.name, "device", { uptime_s: e.data.uptimeS }, { kind: e.kind })],
-  };
+  });
 }
 
 /** Emits a heartbeat once a minute from a simulated device. */

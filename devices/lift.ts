@@ -131,8 +131,6 @@ export const lift = defineKind({
       description: "Car state: floor, door, moving, direction, mode, load.",
       maxBytes: 2_048,
       schema: liftStateSchema,
-      tsOf: (d) => d.ts,
-      deviceIdOf: (d) => d.deviceId,
       points: (e) => [
         devicePoint(e, liftState.name, "lift", {
           floor: e.data.floor,

@@ -80,8 +80,6 @@ export const throwCamera = defineKind({
       description: "An object thrown from a window: building, estimated floor, track, snapshot and clip references.",
       maxBytes: 32_768,
       schema: throwEventSchema,
-      tsOf: (d) => d.ts,
-      deviceIdOf: (d) => d.deviceId,
       eventIdOf: (d) => d.eventId,
       points: (e) => {
         const last = e.data.track.at(-1);

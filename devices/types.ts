@@ -114,9 +114,18 @@ export function isChannel<D extends DeviceKind<any>, K extends keyof D["channels
   return event.kind === def.kind && event.channel === channel;
 }
 
-/** Declares a JSON channel, inferring its payload type from the schema so `points` is typed. */
-export function jsonChannel<T>(def: Omit<JsonChannel<T>, "encoding">): JsonChannel<T> {
-  return { encoding: "json", ...def };
+/** The fields every JSON payload may carry (`envelope` in common.ts). */
+interface Envelope {
+  ts?: number | undefined;
+  deviceId?: string | undefined;
+}
+
+/**
+ * Declares a JSON channel, inferring its payload type from the schema so `points` is typed. The
+ * envelope's `ts` and `deviceId` are the device time and claimed identity unless said otherwise.
+ */
+export function jsonChannel<T extends Envelope>(def: Omit<JsonChannel<T>, "encoding">): JsonChannel<T> {
+  return { encoding: "json", tsOf: (d) => d.ts, deviceIdOf: (d) => d.deviceId, ...def };
 }
 
 /** Declares a binary channel, its payload type inferred from `decode`. */
