@@ -91,7 +91,11 @@ export function summaryText(a: Pick<Alert, "type" | "summary" | "details">, lang
       const v = num(d.value);
       const t = num(d.threshold);
       if (v === undefined) return a.summary;
-      return zh ? `测量值 ${v}${t === undefined ? "" : `（阈值 ${t}）`}` : `value ${v}${t === undefined ? "" : ` (threshold ${t})`}`;
+      const unit = { charger_over_temp: "°C", charger_over_current: " A", charger_over_power: " W" }[a.type as string] ?? "";
+      const what = { charger_over_temp: ["温度", "temperature"], charger_over_current: ["电流", "current"], charger_over_power: ["功率", "power"] }[a.type as string] ?? ["测量值", "value"];
+      return zh
+        ? `${what[0]} ${v}${unit}${t === undefined ? "" : `（阈值 ${t}${unit}）`}`
+        : `${what[1]} ${v}${unit}${t === undefined ? "" : ` (threshold ${t}${unit})`}`;
     }
   }
 }
