@@ -63,13 +63,13 @@ export interface TestCore extends Core {
 }
 
 /** The core objects a feature gets, built for a test: a temp data dir, a silent logger, an in-memory MQTT. */
-export async function testCore(site = "demo", mqtt?: MqttLink): Promise<TestCore> {
+export async function testCore(site = "demo", mqtt?: MqttLink, config: Record<string, unknown> = {}): Promise<TestCore> {
   const dataDir = await mkdtemp(join(tmpdir(), "linli-lift-"));
   const points: Point[] = [];
   const memory = new MemoryMqtt();
   const errors: unknown[] = [];
   return {
-    config: { site } as Core["config"],
+    config: { site, ...config } as Core["config"],
     bus: new EventBus((_event, err) => errors.push(err)),
     mqtt: mqtt ?? memory,
     memory,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { DeviceEvent } from "../devices/types.ts";
 import type { LiftState } from "../devices/lift.ts";
 import { liftConfigSchema } from "../gateway/lift/config.ts";
+import { sealCommand } from "../gateway/security/envelope.ts";
 import type { RelayCommand } from "../gateway/lift/controller/relay-link.ts";
 import type { HoldRecord } from "../gateway/lift/events.ts";
 import { LiftGuardExtension } from "../gateway/lift/extension.ts";
@@ -9,6 +10,8 @@ import { testCore, waitFor, type TestCore } from "./lift-helpers.ts";
 
 let cores: TestCore[] = [];
 let exts: LiftGuardExtension[] = [];
+let currentExt: LiftGuardExtension | null = null;
+const ext = () => currentExt!;
 afterEach(async () => {
   for (const e of exts) await e.stop();
   for (const c of cores) await c.cleanup();
@@ -29,13 +32,14 @@ function detection(core: TestCore, lift: string, score: number) {
   });
 }
 
-async function relayRig() {
-  const core = await testCore();
+async function relayRig(config: Record<string, unknown> = {}) {
+  const core = await testCore("demo", undefined, config);
   cores.push(core);
   const cfg = liftConfigSchema.parse({ link: "relay", leaseMs: 4_000, renewMs: 1_000 });
   const ext = new LiftGuardExtension(core, cfg);
   exts.push(ext);
   await ext.start();
+  currentExt = ext;
   const cmds = () => core.memory.published.filter((p) => p.topic === "linli/demo/lift/r1/cmd").map((p) => ({ ...(JSON.parse(p.payload.toString()) as RelayCommand), retain: p.options?.retain, qos: p.options?.qos }));
   return { core, ext, cmds };
 }
@@ -76,8 +80,8 @@ describe("relay-box mode", () => {
     core.bus.emit("device.event", state("r1", {}));
     for (let i = 0; i < 3; i++) detection(core, "r1", 0.9);
     await waitFor("held", () => cmds().find((c) => c.cmd === "hold"));
-    await core.memory.publish("linli/demo/lift/r1/guard/set", JSON.stringify({ action: "release", by: "carol", requestId: "q1", responseTopic: "staff/carol/inbox" }));
-    const answer = await waitFor("answer", () => core.memory.published.find((p) => p.topic === "staff/carol/inbox"));
+    await core.memory.publish("linli/demo/lift/r1/guard/set", JSON.stringify({ action: "release", by: "carol", requestId: "q1", responseTopic: "linli/demo/staff/carol/inbox" }));
+    const answer = await waitFor("answer", () => core.memory.published.find((p) => p.topic === "linli/demo/staff/carol/inbox"));
     expect(JSON.parse(answer.payload.toString())).toMatchObject({ ok: true, requestId: "q1", lift: "r1" });
     expect(cmds().some((c) => c.cmd === "release")).toBe(true);
     await waitFor("end record", () => holds.find((h) => h.phase === "end"));
@@ -88,6 +92,33 @@ describe("relay-box mode", () => {
     await core.memory.publish("linli/demo/lift/nope/guard/set", JSON.stringify({ action: "release", by: "carol" }));
     const unknown = await waitFor("unknown lift", () => core.memory.published.find((p) => p.topic === "linli/demo/lift/nope/guard/result"));
     expect(JSON.parse(unknown.payload.toString())).toMatchObject({ ok: false, error: "unknown lift nope" });
+  });
+
+  it("refuses a responseTopic outside staff space, so a command cannot make the gateway publish on a device topic", async () => {
+    const { core, cmds } = await relayRig();
+    await core.memory.publish("linli/demo/lift/r1/guard/set", JSON.stringify({ action: "disable", minutes: 5, by: "mallory", requestId: "q3", responseTopic: "linli/demo/lift/r1/cmd" }));
+    const refused = await waitFor("refusal", () => core.memory.published.find((p) => p.topic === "linli/demo/lift/r1/guard/result"));
+    expect(JSON.parse(refused.payload.toString())).toMatchObject({ ok: false, requestId: "q3", error: expect.stringMatching(/^bad_response_topic/) });
+    expect(cmds()).toEqual([]);
+    expect(core.memory.published.filter((p) => p.topic === "linli/demo/lift/r1/cmd")).toEqual([]);
+    expect(ext().status().r1?.disabledUntil ?? 0).toBe(0);
+  });
+
+  it("with an external broker, checks the command envelope itself: unsealed and replayed commands are refused", async () => {
+    const { core } = await relayRig({ broker: { mode: "external" }, security: { commands: { requireEnvelope: true, maxTtlMs: 60_000, replayCacheSize: 1_000 } } });
+    core.bus.emit("device.event", state("r1", {}));
+    detection(core, "r1", 0.1); // makes the guard for r1
+    const answers = () => core.memory.published.filter((p) => p.topic === "linli/demo/lift/r1/guard/result").map((p) => JSON.parse(p.payload.toString()) as Record<string, unknown>);
+    await core.memory.publish("linli/demo/lift/r1/guard/set", JSON.stringify({ action: "release", by: "carol", requestId: "u1" }));
+    await waitFor("unsealed refused", () => answers().find((a) => a.requestId === "u1"));
+    expect(answers().find((a) => a.requestId === "u1")).toMatchObject({ ok: false, error: expect.stringMatching(/^bad_envelope/) });
+    const sealed = JSON.stringify(sealCommand({ action: "release", by: "carol", requestId: "s1" }, 30_000));
+    await core.memory.publish("linli/demo/lift/r1/guard/set", sealed);
+    await waitFor("sealed accepted", () => answers().find((a) => a.requestId === "s1"));
+    expect(answers().find((a) => a.requestId === "s1")).toMatchObject({ ok: true });
+    await core.memory.publish("linli/demo/lift/r1/guard/set", sealed);
+    await waitFor("replay refused", () => answers().filter((a) => a.requestId === "s1").length === 2);
+    expect(answers().filter((a) => a.requestId === "s1")[1]).toMatchObject({ ok: false, error: expect.stringMatching(/^replayed/) });
   });
 
   it("link none: observes, never commands", async () => {

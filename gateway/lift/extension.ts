@@ -5,6 +5,7 @@ import { isChannel } from "../../devices/types.ts";
 import type { LiftDetection, DetectorFault } from "../detector/events.ts";
 import type { Core, Extension } from "../extension.ts";
 import { readBody, sendJson } from "../http/routes.ts";
+import { CommandVerifier } from "../security/envelope.ts";
 import { nodeIdsFor, type LiftConfig } from "./config.ts";
 import { NoLink, type CarState, type LiftLink, type WriteResult } from "./controller/link.ts";
 import { OpcuaLink } from "./controller/opcua-link.ts";
@@ -70,6 +71,7 @@ export class LiftGuardExtension implements Extension {
   #evidence: EvidenceStore | null = null;
   #audit: AuditLog | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #verifier: CommandVerifier | null = null;
   readonly #now: () => number;
 
   constructor(
@@ -98,6 +100,11 @@ export class LiftGuardExtension implements Extension {
     this.#evidence = new EvidenceStore(join(dir, "evidence"));
     this.#audit = new AuditLog(join(dir, "audit.jsonl"), dir);
     this.#metrics = metricsOf(this.core);
+    const commands = this.core.config.security?.commands;
+    this.#verifier =
+      this.core.config.broker?.mode === "external" && (commands?.requireEnvelope ?? true)
+        ? new CommandVerifier({ maxTtlMs: commands?.maxTtlMs ?? 300_000, maxEntries: commands?.replayCacheSize ?? 100_000 })
+        : null;
     const link = this.deps.link ?? this.#makeLink();
     this.#link = link;
     const bus = this.core.bus;
@@ -427,6 +434,12 @@ export class LiftGuardExtension implements Extension {
     return { ...base, ok: true, result, ...(disabledUntil === undefined ? {} : { disabledUntil }) };
   }
 
+  /** A command cannot make the gateway publish on a device's topics: answers go to staff space or the lift's result topic. */
+  #responseTopicAllowed(topic: string, liftId: string): boolean {
+    const staff = `linli/${this.site}/staff/`;
+    return topic === staffTopics(this.site).result(liftId) || (topic.startsWith(staff) && topic.length > staff.length && !/[+#]/.test(topic));
+  }
+
   async #onStaffMqtt(topic: string, payload: Buffer): Promise<void> {
     const topics = staffTopics(this.site);
     const liftId = topics.liftOf(topic);
@@ -434,14 +447,28 @@ export class LiftGuardExtension implements Extension {
     let response: StaffResponse;
     let responseTopic = topics.result(liftId);
     try {
-      const json: unknown = JSON.parse(payload.toString("utf8"));
-      const parsed = staffCommandSchema.safeParse(json);
-      if (!parsed.success) {
-        const requestId = (json as { requestId?: unknown } | null)?.requestId;
-        response = { ok: false, lift: liftId, ...(typeof requestId === "string" ? { requestId } : {}), error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+      let json: unknown = JSON.parse(payload.toString("utf8"));
+      const requestId = (json as { requestId?: unknown } | null)?.requestId;
+      const refuse = (error: string): StaffResponse => ({ ok: false, lift: liftId, ...(typeof requestId === "string" ? { requestId } : {}), error });
+      if (this.#verifier) {
+        // external broker: nobody checked the envelope (nonce, expiresAt) before us
+        const verified = this.#verifier.verify(json);
+        json = verified.ok ? verified.command : null;
+        if (!verified.ok) response = refuse(`${verified.reason}: ${verified.detail}`);
+      }
+      if (json !== null && typeof json === "object" && !Array.isArray(json)) {
+        // the embedded broker has checked and stripped the envelope; tolerate it when it is still there
+        const { nonce: _nonce, expiresAt: _expiresAt, ...body } = json as Record<string, unknown>;
+        const parsed = staffCommandSchema.safeParse(body);
+        if (!parsed.success) response = refuse(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+        else if (parsed.data.responseTopic && !this.#responseTopicAllowed(parsed.data.responseTopic, liftId)) {
+          response = refuse(`bad_response_topic: answers go to linli/${this.site}/staff/<id>/... or ${topics.result(liftId)}`);
+        } else {
+          if (parsed.data.responseTopic) responseTopic = parsed.data.responseTopic;
+          response = await this.command(liftId, parsed.data, "mqtt");
+        }
       } else {
-        if (parsed.data.responseTopic) responseTopic = parsed.data.responseTopic;
-        response = await this.command(liftId, parsed.data, "mqtt");
+        response ??= refuse("a command must be a JSON object");
       }
     } catch {
       response = { ok: false, lift: liftId, error: "payload must be JSON" };
