@@ -100,3 +100,13 @@ export function parseCookies(header: string | undefined): Record<string, string>
   }
   return out;
 }
+
+/**
+ * A throw-away console account for `linli demo` when the config has none: a random password to
+ * print once at start, and its hash for `alerts.console.accounts`.
+ */
+export async function demoAccount(user = "demo"): Promise<{ user: string; password: string; passwordHash: string; displayName: string }> {
+  const { hashPassword: hash } = await import("../security/password.ts");
+  const password = randomBytes(9).toString("base64url");
+  return { user, password, passwordHash: await hash(password), displayName: "演示值班员" };
+}
