@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { hashPassword as scryptHash } from "../security/password.ts";
 
 /**
  * Console passwords use the project's one scrypt format (`scrypt$N$r$p$<salt>$<hash>`, the same as
@@ -106,7 +107,6 @@ export function parseCookies(header: string | undefined): Record<string, string>
  * print once at start, and its hash for `alerts.console.accounts`.
  */
 export async function demoAccount(user = "demo"): Promise<{ user: string; password: string; passwordHash: string; displayName: string }> {
-  const { hashPassword: hash } = await import("../security/password.ts");
   const password = randomBytes(9).toString("base64url");
-  return { user, password, passwordHash: await hash(password), displayName: "演示值班员" };
+  return { user, password, passwordHash: await scryptHash(password), displayName: "演示值班员" };
 }
