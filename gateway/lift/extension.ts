@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { Counter, Gauge, Histogram } from "prom-client";
 import { lift as liftKind } from "../../devices/lift.ts";
@@ -21,6 +22,12 @@ export interface LiftGuardDeps {
   now?: () => number;
   /** how often every guard is re-evaluated against the clock (default 100 ms) */
   tickMs?: number;
+  /**
+   * Who sends an HTTP staff command (e.g. the console's session check). When given, a request it
+   * does not recognise gets 401 and the audit names the authenticated user; without it the API
+   * trusts the `x-linli-user` header or the body's `by` (fine on the default loopback HTTP bind only).
+   */
+  authenticate?: (req: IncomingMessage) => string | undefined | Promise<string | undefined>;
 }
 
 interface Metrics {
@@ -141,7 +148,13 @@ export class LiftGuardExtension implements Extension {
           return sendJson(res, 400, { ok: false, error: "body must be JSON" });
         }
         const header = req.headers["x-linli-user"];
-        const by = typeof body.by === "string" ? body.by : typeof header === "string" ? header : undefined;
+        const claimed = typeof body.by === "string" ? body.by : typeof header === "string" ? header : undefined;
+        let by = claimed;
+        if (this.deps.authenticate) {
+          const user = await this.deps.authenticate(req);
+          if (!user) return sendJson(res, 401, { ok: false, lift: path.lift, error: "login required" });
+          by = claimed && claimed !== user ? `${user} (for ${claimed})` : user;
+        }
         const parsed = staffCommandSchema.safeParse({ ...body, action: path.action, by });
         if (!parsed.success) return sendJson(res, 400, { ok: false, lift: path.lift, error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
         const response = await this.command(path.lift, parsed.data, "http");

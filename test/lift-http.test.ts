@@ -1,0 +1,54 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { HttpServer } from "../gateway/http/server.ts";
+import { liftConfigSchema } from "../gateway/lift/config.ts";
+import { LiftGuardExtension } from "../gateway/lift/extension.ts";
+import { testCore, type TestCore } from "./lift-helpers.ts";
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+
+async function rig(authenticate?: (req: import("node:http").IncomingMessage) => string | undefined) {
+  const core: TestCore = await testCore();
+  const ext = new LiftGuardExtension(core, liftConfigSchema.parse({ link: "none", lifts: { h1: {} }, maxDisableMinutes: 60 }), authenticate ? { authenticate } : {});
+  await ext.start();
+  const server = await HttpServer.start(core.http, "127.0.0.1", 0, core.log);
+  cleanup.push(() => core.cleanup(), () => ext.stop(), () => server.close());
+  const url = `http://127.0.0.1:${server.port}`;
+  const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${url}${p}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const audit = async () => (await readFile(path.join(core.dataDir, "lift", "audit.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { core, ext, url, post, audit };
+}
+
+it("HTTP staff API: disable caps at maxDisableMinutes, enable, unknown lift 404, bad body 400", async () => {
+  const { ext, post, audit, url } = await rig();
+  const r = await post("/api/lifts/h1/disable", { minutes: 500, by: "erin" });
+  expect(r.status).toBe(200);
+  const body = (await r.json()) as { disabledUntil: number };
+  expect(body.disabledUntil - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+  expect(body.disabledUntil - Date.now()).toBeGreaterThan(59 * 60_000);
+  expect(ext.status().h1?.disabledUntil).toBe(body.disabledUntil);
+  expect((await post("/api/lifts/h1/enable", { by: "erin" })).status).toBe(200);
+  expect(ext.status().h1?.disabledUntil).toBe(0);
+  expect((await post("/api/lifts/nope/release", { by: "erin" })).status).toBe(404);
+  expect((await post("/api/lifts/h1/explode", { by: "erin" })).status).toBe(404);
+  expect((await fetch(`${url}/api/lifts/h1/release`, { method: "POST", body: "{not json" })).status).toBe(400);
+  expect((await post("/api/lifts/h1/disable", { minutes: -3, by: "erin" })).status).toBe(400);
+  expect((await audit()).map((a) => [a.action, a.by, a.minutes])).toEqual([
+    ["disable", "erin", 60],
+    ["enable", "erin", undefined],
+  ]);
+});
+
+it("HTTP staff API with an authenticator: 401 without a session, and the audit names the authenticated user", async () => {
+  const { post, audit } = await rig((req) => (req.headers.authorization === "Bearer good" ? "dave" : undefined));
+  expect((await post("/api/lifts/h1/release", { by: "dave" })).status).toBe(401);
+  expect((await post("/api/lifts/h1/release", {}, { authorization: "Bearer good" })).status).toBe(200);
+  expect((await post("/api/lifts/h1/release", { by: "frank" }, { authorization: "Bearer good" })).status).toBe(200);
+  expect((await audit()).map((a) => a.by)).toEqual(["dave", "dave (for frank)"]);
+});
