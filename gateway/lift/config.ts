@@ -76,6 +76,8 @@ export const liftConfigSchema = z
     maxDisableMinutes: z.number().int().min(1).default(24 * 60),
     /** keep the best frame of each hold under dataDir/lift/evidence */
     keepEvidence: z.boolean().default(true),
+    /** evidence files older than this are deleted (the alerts feature copies what it needs into its own store) */
+    evidenceRetentionDays: z.number().min(1).default(30),
   })
   .refine((c) => c.confirmN <= c.confirmM, { message: "confirmN must not exceed confirmM", path: ["confirmN"] })
   .refine((c) => c.renewMs * 2 <= c.leaseMs, { message: "renewMs must be at most half of leaseMs, so one lost write does not drop a hold", path: ["renewMs"] });

@@ -161,6 +161,17 @@ export class LiftGuardExtension implements Extension {
         sendJson(res, response.ok ? 200 : response.error?.startsWith("unknown lift") ? 404 : 409, response);
       }),
     );
+    const purge = () => {
+      const before = this.#now() - this.cfg.evidenceRetentionDays * 86_400_000;
+      void this.#evidence
+        ?.purge(before)
+        .then((n) => n > 0 && this.core.log.info({ removed: n }, "lift evidence past retention removed"))
+        .catch((err: unknown) => this.core.log.warn({ err }, "lift evidence purge failed"));
+    };
+    purge();
+    const purgeTimer = setInterval(purge, 6 * 3_600_000);
+    purgeTimer.unref();
+    this.#cleanup.push(() => clearInterval(purgeTimer));
     this.#timer = setInterval(() => {
       const now = this.#now();
       for (const guard of this.#guards.values()) this.#run(guard, guard.tick(now));

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { defineMeasurement, type Point } from "../influx/point.ts";
 import type { HoldRecord } from "./events.ts";
@@ -62,6 +62,29 @@ export class EvidenceStore {
     await writeFile(tmp, image.data, { mode: 0o640 });
     await rename(tmp, file); // never a half-written evidence file under its final name
     return { id, sha256, file };
+  }
+
+  /** Deletes evidence files last written before `before` (epoch ms); returns how many. */
+  async purge(before: number): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const file = join(this.dir, name);
+      try {
+        if ((await stat(file)).mtimeMs < before) {
+          await unlink(file);
+          removed++;
+        }
+      } catch {
+        // gone already
+      }
+    }
+    return removed;
   }
 }
 
