@@ -340,3 +340,26 @@ describe("secrets stay out of logs", () => {
     for (const secret of ["wrong-password-xyz", secrets["lift-05"]!, registry.devices[0]!.password!, registry.devices[0]!.mosquittoPassword!]) expect(log).not.toContain(secret);
   });
 });
+
+describe("failed-login slowdown", () => {
+  it("delays logins from an address after its free failures, counts them, and still lets the right secret in", async () => {
+    const dir = tempDir("security-slow");
+    const { path, secrets } = await writeRegistry(dir, "demo", [{ id: "gate-09", kind: "gate" }]);
+    const broker = await EmbeddedBroker.start({ host: "127.0.0.1", port: 0, security: { registry: path, authFailures: { freeAttempts: 2, baseDelayMs: 20, maxDelayMs: 100 } }, dataDir: dir });
+    try {
+      const url = `mqtt://127.0.0.1:${broker.address.port}`;
+      const slowed = () => broker.securityMetrics.totals.authSlowed;
+      for (let i = 0; i < 3; i++) await expect(connectAs(url, "gate-09", `guess-${i}`)).rejects.toThrow();
+      expect(slowed()).toBe(0); // two free failures, and the third attempt was not yet slowed
+      await expect(connectAs(url, "gate-09", "guess-3")).rejects.toThrow();
+      expect(slowed()).toBe(1);
+      const c = await connectAs(url, "gate-09", secrets["gate-09"]);
+      expect(slowed()).toBe(2);
+      await c.endAsync();
+      expect(broker.securityMetrics.authFailuresByReason.get("bad_password")).toBe(4);
+    } finally {
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -193,7 +193,10 @@ export class BrokerSecurity {
         },
       );
     };
-    if (wait > 0) setTimeout(check, wait).unref();
+    if (wait > 0) {
+      this.#metrics.authSlowed();
+      setTimeout(check, wait).unref();
+    }
     else check();
   }
 

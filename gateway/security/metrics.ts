@@ -5,13 +5,14 @@ export type LimitHit = "packet_size" | "malformed_header" | "rate" | "inflight" 
 
 /** The broker's security counters, on the gateway's Prometheus registry; totals kept for tests and health. */
 export class SecurityMetrics {
-  readonly totals = { authFailures: 0, authzDenied: 0, throttled: 0, disconnected: 0, refused: 0, protocolErrors: 0, commandsAccepted: 0 };
+  readonly totals = { authSlowed: 0, authFailures: 0, authzDenied: 0, throttled: 0, disconnected: 0, refused: 0, protocolErrors: 0, commandsAccepted: 0 };
   readonly authFailuresByReason = new Map<string, number>();
   readonly deniedByReason = new Map<string, number>();
   readonly limitsByReason = new Map<string, number>();
 
   readonly #authFailures: Counter<"reason">;
   readonly #authzDenied: Counter<"reason" | "action">;
+  readonly #authSlowed: Counter;
   readonly #throttled: Counter<"limit">;
   readonly #disconnected: Counter<"reason">;
   readonly #refused: Counter<"reason">;
@@ -22,6 +23,7 @@ export class SecurityMetrics {
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
     this.#authFailures = new Counter({ name: "linli_auth_failures_total", help: "MQTT logins refused", labelNames: ["reason"], registers });
+    this.#authSlowed = new Counter({ name: "linli_auth_slowed_total", help: "MQTT logins delayed because their address failed before", registers });
     this.#authzDenied = new Counter({ name: "linli_authz_denied_total", help: "MQTT publishes and subscriptions refused by policy", labelNames: ["reason", "action"], registers });
     this.#throttled = new Counter({ name: "linli_client_throttled_total", help: "Publishes delayed by a client's rate limit", labelNames: ["limit"], registers });
     this.#disconnected = new Counter({ name: "linli_client_disconnected_total", help: "Clients disconnected for passing a limit", labelNames: ["reason"], registers });
@@ -35,6 +37,11 @@ export class SecurityMetrics {
     this.totals.authFailures++;
     this.authFailuresByReason.set(reason, (this.authFailuresByReason.get(reason) ?? 0) + 1);
     this.#authFailures.inc({ reason });
+  }
+
+  authSlowed(): void {
+    this.totals.authSlowed++;
+    this.#authSlowed.inc();
   }
 
   authzDenied(reason: string, action: "publish" | "subscribe"): void {
