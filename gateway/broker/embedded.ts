@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile } from "node:fs";
+import { existsSync, readFileSync, unwatchFile, watchFile } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { resolve } from "node:path";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
@@ -144,6 +144,7 @@ export class EmbeddedBroker implements MqttLink {
       log.info({ listeners, registry: registryFile ?? "(given)", devices: registry.devices.length, accounts: registry.accounts.length }, "embedded broker: authentication required (device registry)");
     } else {
       log.warn({ listeners }, "embedded broker: no device registry, anonymous clients accepted on loopback only (set security.registry to accept devices from the network)");
+      if (existsSync("devices.yaml")) log.warn({ registry: resolve("devices.yaml") }, "devices.yaml is here but security.registry is not set: the registry is NOT in use");
     }
     return broker;
   }
