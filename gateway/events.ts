@@ -1,6 +1,8 @@
 import { EventEmitter } from "node:events";
 import type { DeviceEvent } from "../devices/types.ts";
+import type { AlertChange } from "./alerts/types.ts";
 import type { DetectorFault, LiftDetection } from "./detector/events.ts";
+import type { HoldRecord, LiftAlert, StaffAudit } from "./lift/events.ts";
 
 /** A message the ingest path refused, with the reason it is counted under. */
 export interface Rejection {
@@ -30,6 +32,10 @@ export interface GatewayEvents {
   "device.rejected": Rejection;
   "lift.detection": LiftDetection;
   "lift.detector.fault": DetectorFault;
+  "lift.hold": HoldRecord;
+  "lift.alert": LiftAlert;
+  "lift.staff": StaffAudit;
+  "alert.changed": AlertChange;
 }
 
 type Listener<K extends keyof GatewayEvents> = (payload: GatewayEvents[K]) => void;
