@@ -1,36 +1,31 @@
 import { execFileSync } from "node:child_process";
 
-/** The Debian packages the tests run for real, by the binary each provides. */
-const PACKAGES: Record<string, string> = {
-  influxd: "influxdb",
-  mosquitto: "mosquitto",
-  mosquitto_pub: "mosquitto-clients",
-  "victoria-metrics": "victoria-metrics",
-  chromium: "chromium",
-};
+/**
+ * The Debian packages the tests run for real: InfluxDB 1.x, Mosquitto and its clients,
+ * VictoriaMetrics (the InfluxDB 2.x write API), Chromium and a CJK font for the console.
+ * .ci/run installs the same list.
+ */
+export const TEST_PACKAGES = ["influxdb", "mosquitto", "mosquitto-clients", "victoria-metrics", "chromium", "fonts-wqy-microhei", "openssl"];
 
-function has(binary: string): boolean {
+function installed(pkg: string): boolean {
   try {
-    execFileSync("sh", ["-c", `command -v ${binary} || test -x /usr/sbin/${binary}`], { stdio: "ignore" });
-    return true;
+    return execFileSync("dpkg-query", ["-W", "-f=${Status}", pkg], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).includes("install ok installed");
   } catch {
     return false;
   }
 }
 
 /**
- * vitest globalSetup: makes sure the servers the tests start are installed, installing them with
- * apt-get when running as root (CI and a fresh developer machine), so `npm test` needs no other step.
+ * vitest globalSetup: installs missing packages with apt-get when running as root (CI, a fresh
+ * developer machine), so `npm test` needs no other step; otherwise says what to install.
  */
 export default function ensurePackages(): void {
   process.env.PATH = `${process.env.PATH ?? ""}:/usr/sbin:/sbin`;
-  const missing = Object.entries(PACKAGES).filter(([bin]) => !has(bin)).map(([, pkg]) => pkg);
+  const missing = TEST_PACKAGES.filter((p) => !installed(p));
   if (missing.length === 0) return;
-  const unique = [...new Set(missing)];
-  if (process.getuid?.() !== 0) {
-    throw new Error(`the tests need Debian packages ${unique.join(" ")}: run  sudo apt-get install -y ${unique.join(" ")}`);
-  }
-  console.log(`installing ${unique.join(" ")} with apt-get ...`);
-  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
-  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...unique], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (process.getuid?.() !== 0) throw new Error(`the tests need Debian packages: sudo apt-get install -y ${missing.join(" ")}`);
+  console.log(`installing ${missing.join(" ")} with apt-get ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { stdio: "inherit", env });
 }
