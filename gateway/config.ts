@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { alertsConfigSchema } from "./alerts/config.ts";
+import { detectorConfigSchema } from "./detector/config.ts";
+import { liftConfigSchema } from "./lift/config.ts";
 import { securityConfigSchema } from "./security/config.ts";
 
 const port = z.number().int().min(0).max(65_535);
@@ -86,6 +89,12 @@ export const configSchema = z.strictObject({
   privacy: privacySchema.default({ ids: "hash" }),
   /** embedded broker: device registry, TLS listener, limits, command envelopes (gateway/security) */
   security: securityConfigSchema.default(() => securityConfigSchema.parse({})),
+  /** the ONNX e-bike detector on lift frames (gateway/detector, models/) */
+  detector: detectorConfigSchema.default(() => detectorConfigSchema.parse({})),
+  /** the lift guard: holds a lift while an e-bike is inside (gateway/lift) */
+  lift: liftConfigSchema.default(() => liftConfigSchema.parse({})),
+  /** alerts to security staff and the console (gateway/alerts, gateway/console) */
+  alerts: alertsConfigSchema.default(() => alertsConfigSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,10 +3,12 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { deviceKinds } from "../devices/index.ts";
+import { AlertsExtension } from "./alerts/extension.ts";
 import { EmbeddedBroker } from "./broker/embedded.ts";
 import { ExternalBroker } from "./broker/external.ts";
 import type { MqttLink } from "./broker/link.ts";
 import type { Config } from "./config.ts";
+import { DetectorExtension } from "./detector/extension.ts";
 import { EventBus } from "./events.ts";
 import type { Core, Extension } from "./extension.ts";
 import { HealthPoints } from "./health.ts";
@@ -17,6 +19,7 @@ import { Spool } from "./influx/spool.ts";
 import { InfluxWriter } from "./influx/writer.ts";
 import { IngestRouter } from "./ingest/router.ts";
 import { gatewayTopic } from "./ingest/topic.ts";
+import { LiftGuardExtension } from "./lift/extension.ts";
 import { createLogger } from "./log.ts";
 import { allMeasurements } from "./measurements.ts";
 import { GatewayMetrics } from "./metrics.ts";
@@ -98,7 +101,12 @@ export class Gateway {
     const http = config.http.enabled ? await HttpServer.start(routes, config.http.host, config.http.port, log) : undefined;
 
     const gateway = new Gateway(core, metrics, writer, spool, http);
-    const features: Extension[] = [new IngestRouter(core, deviceKinds, metrics, pointContext(config.privacy)), new HealthPoints(core, metrics, hostname())];
+    // Consumers start before the ingest router, so no device event is missed; stop runs in reverse.
+    const features: Extension[] = [new HealthPoints(core, metrics, hostname())];
+    if (config.alerts.enabled) features.push(new AlertsExtension(core, config.alerts));
+    if (config.detector.enabled) features.push(new DetectorExtension(core, config.detector));
+    if (config.lift.enabled) features.push(new LiftGuardExtension(core, config.lift));
+    features.push(new IngestRouter(core, deviceKinds, metrics, pointContext(config.privacy)));
     for (const ext of features) {
       await ext.start();
       gateway.extensions.push(ext);

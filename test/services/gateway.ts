@@ -28,6 +28,10 @@ export async function startTestGateway(overrides: ConfigInput = {}, dataDir = te
   const config = parseConfig({
     logLevel: "silent",
     dataDir,
+    // Features a test does not name stay off: each suite turns on what it exercises.
+    detector: { enabled: false },
+    lift: { enabled: false },
+    alerts: { enabled: false },
     ...overrides,
     broker: { port: brokerPort, ...overrides.broker },
     http: { port: httpPort, ...overrides.http },
