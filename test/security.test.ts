@@ -363,3 +363,34 @@ describe("failed-login slowdown", () => {
     }
   });
 });
+
+describe("in-flight limit", () => {
+  it("disconnects a client with more throttled publishes in flight than maxInflight", async () => {
+    const dir = tempDir("security-inflight");
+    const { path, secrets } = await writeRegistry(dir, "demo", [{ id: "gate-03", kind: "gate" }]);
+    const broker = await EmbeddedBroker.start({ host: "127.0.0.1", port: 0, security: { registry: path, limits: { ratePerSec: 1, burst: 1, maxThrottleMs: 60_000, maxInflight: 5 } }, dataDir: dir });
+    try {
+      const str = (s: string) => {
+        const b = Buffer.from(s);
+        return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+      };
+      const frame = (type: number, body: Buffer) => Buffer.concat([Buffer.from([type, body.length]), body]);
+      const connect = frame(0x10, Buffer.concat([str("MQTT"), Buffer.from([4, 0xc2, 0, 60]), str("gate-03"), str("gate-03"), str(secrets["gate-03"]!)]));
+      const publish = frame(0x30, Buffer.concat([str("linli/demo/gate/gate-03/status"), Buffer.from('{"uptimeS":1}')]));
+      // CONNECT and ten publishes in one write: aedes queues them during the login and then handles them together
+      const s = createConnection({ host: "127.0.0.1", port: broker.address.port });
+      s.on("error", () => {});
+      await new Promise((r) => s.once("connect", r));
+      const gone = new Promise((r) => s.once("close", r));
+      s.resume(); // read (and drop) the CONNACK, so the broker's close is seen
+      s.write(Buffer.concat([connect, ...Array.from({ length: 10 }, () => publish)]));
+      await gone;
+      expect(broker.securityMetrics.limitsByReason.get("inflight")).toBe(1);
+      expect(broker.securityMetrics.totals.throttled).toBe(5);
+      expect(broker.securityMetrics.totals.protocolErrors).toBe(0); // the publishes still queued behind it are not errors of their own
+    } finally {
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

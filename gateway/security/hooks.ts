@@ -57,7 +57,7 @@ export class BrokerSecurity {
   /** the authenticated clients with an open connection, for registry reloads */
   readonly #live = new Set<Client>();
   readonly #sockets = new Set<Socket>();
-  /** sockets the size guard closed (and counted): what aedes' parser then says about them is not counted again */
+  /** connections closed (and counted) here: what aedes then says about their remaining packets is not counted again */
   readonly #guarded = new WeakSet<object>();
   /** id -> the stored hash and a keyed digest of the last secret that matched it: reconnects skip scrypt */
   readonly #verified = new Map<string, { hash: string; digest: Buffer }>();
@@ -271,6 +271,7 @@ export class BrokerSecurity {
   }
 
   #limit(client: Client, reason: "rate" | "inflight"): Refusal {
+    this.#guarded.add(client.conn);
     this.#metrics.disconnected(reason);
     this.#log.warn({ clientId: client.id, address: addressOf(client.conn), limit: reason }, "mqtt client over its limit: disconnected");
     return new Refusal(`over the ${reason} limit`);
@@ -323,6 +324,7 @@ export class BrokerSecurity {
   }
 
   #deny(client: Client, action: "publish", topic: string, reason: string): Refusal {
+    this.#guarded.add(client.conn);
     this.#metrics.authzDenied(reason, action);
     this.#log.warn({ clientId: client.id, address: addressOf(client.conn), topic, reason }, "mqtt publish refused: disconnecting");
     return new Refusal(`not authorised: ${reason}`);
