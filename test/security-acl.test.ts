@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import type { MqttClient } from "mqtt";
@@ -133,6 +133,8 @@ describe("linli devices export-acl: the same policy on a real Mosquitto", () => 
   beforeAll(async () => {
     dir = tempDir("security-acl");
     registry = join(dir, "devices.yaml");
+    const config = join(dir, "linli.yaml");
+    writeFileSync(config, `site: ${SITE}\ndataDir: ${join(dir, "data")}\n`);
     for (const args of [
       ["lift-01", "--kind", "lift"],
       ["lift-02", "--kind", "lift"],
@@ -141,7 +143,7 @@ describe("linli devices export-acl: the same policy on a real Mosquitto", () => 
       ["gw", "--role", "gateway"],
       ["cam-09", "--kind", "throw", "--fingerprint", "aa".repeat(32), "--no-password"],
     ]) {
-      const out = await linliDevices(["add", ...args, "--site", SITE, "--registry", registry]);
+      const out = await linliDevices(["add", ...args, "--config", config, "--registry", registry]);
       const secret = /secret \(shown once, store it now\): (\S+)/.exec(out)?.[1];
       if (secret) secrets[args[0]!] = secret;
     }
@@ -169,13 +171,16 @@ describe("linli devices export-acl: the same policy on a real Mosquitto", () => 
     const list = await linliDevices(["list", "--registry", registry]);
     expect(list).toMatch(/lift-01\s+lift\s+acl\s+password/);
     expect(list).toMatch(/cam-09\s+throw\s+acl\s+cert aaaa/);
-    const { readFileSync } = await import("node:fs");
     const file = readFileSync(registry, "utf8");
     for (const s of Object.values(secrets)) {
       expect(file).not.toContain(s);
       expect(list).not.toContain(s);
     }
     await expect(linliDevices(["add", "lift-01", "--kind", "lift", "--site", SITE, "--registry", registry])).rejects.toThrow(/already/);
+    // each addition is audited, with who ran it
+    const audit = readFileSync(join(dir, "data/audit/security.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(audit.map((a) => a.topic)).toEqual(["lift-01", "lift-02", "charger-01", "alice", "gw", "cam-09"]);
+    expect(audit[0]).toMatchObject({ action: "devices add", outcome: "accepted", who: expect.stringMatching(/^cli/) });
   });
 
   it("logins: the exported password file takes the secrets and refuses the rest", async () => {

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { InvalidArgumentError, type Command } from "commander";
 import { deviceKinds } from "../../devices/index.ts";
-import { loadConfig, type Config } from "../config.ts";
+import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { acquireSecret, createEntryCredentials } from "./credentials.ts";
 import { AuditLog } from "./audit.ts";
 import { emqxAcl, mosquittoAcl, mosquittoPasswords } from "./acl.ts";
@@ -16,14 +16,14 @@ interface Common {
   registry?: string;
 }
 
-function configOf(opts: Common): Config | undefined {
-  const file = opts.config ?? (existsSync("linli.yaml") ? "linli.yaml" : undefined);
-  return file ? loadConfig(file) : undefined;
+/** --config, else ./linli.yaml when present, else the defaults (site demo, dataDir data). */
+function configOf(opts: Common): Config {
+  return loadConfig(opts.config ?? (existsSync("linli.yaml") ? "linli.yaml" : undefined));
 }
 
 /** --registry, else the config's security.registry, else ./devices.yaml. */
-function registryPath(opts: Common, config: Config | undefined): string {
-  return resolve(opts.registry ?? config?.security.registry ?? "devices.yaml");
+function registryPath(opts: Common, config: Config): string {
+  return resolve(opts.registry ?? config.security.registry ?? "devices.yaml");
 }
 
 function id(value: string): string {
@@ -60,19 +60,19 @@ export function registerDeviceCommands(program: Command): void {
       const config = configOf(opts);
       const path = registryPath(opts, config);
       const registry = DeviceRegistry.loadOrEmpty(path);
-      const site = opts.site ?? config?.site ?? "demo";
-      if ((opts.kind === undefined) === (opts.role === undefined)) throw new InvalidArgumentError("give either --kind (a device) or --role (an account)");
-      if (opts.kind !== undefined && !deviceKinds.some((k) => k.kind === opts.kind)) throw new InvalidArgumentError(`unknown kind ${opts.kind}: ${deviceKinds.map((k) => k.kind).join(", ")}`);
-      if (opts.role !== undefined && opts.role !== "staff" && opts.role !== "gateway") throw new InvalidArgumentError("--role must be staff or gateway");
+      const site = opts.site ?? config.site;
+      if ((opts.kind === undefined) === (opts.role === undefined)) throw new ConfigError("give either --kind (a device) or --role (an account)");
+      if (opts.kind !== undefined && !deviceKinds.some((k) => k.kind === opts.kind)) throw new ConfigError(`unknown kind ${opts.kind}: ${deviceKinds.map((k) => k.kind).join(", ")}`);
+      if (opts.role !== undefined && opts.role !== "staff" && opts.role !== "gateway") throw new ConfigError("--role must be staff or gateway");
       const fingerprint = opts.cert ? new X509Certificate(readFileSync(opts.cert)).fingerprint256 : opts.fingerprint;
-      if (!opts.password && !fingerprint) throw new InvalidArgumentError("--no-password needs --cert or --fingerprint");
+      if (!opts.password && !fingerprint) throw new ConfigError("--no-password needs --cert or --fingerprint");
       const secret = opts.password ? acquireSecret() : undefined;
       const creds = await createEntryCredentials(secret, fingerprint === undefined ? undefined : normaliseFingerprint(fingerprint));
       const createdAt = new Date().toISOString();
       if (opts.kind !== undefined) registry.addDevice({ id: deviceId, kind: opts.kind, site, ...creds, disabled: false, createdAt });
       else registry.addAccount({ id: deviceId, role: opts.role as "staff" | "gateway", site, ...creds, disabled: false, createdAt });
       registry.save(path);
-      if (config) new AuditLog(resolve(config.dataDir, config.security.auditFile)).append({ ts: Date.now(), who: operator(), action: "devices add", topic: deviceId, outcome: "accepted", detail: opts.kind ? `device ${opts.kind} ${site}` : `account ${opts.role} ${site}` });
+      new AuditLog(resolve(config.dataDir, config.security.auditFile)).append({ ts: Date.now(), who: operator(), action: "devices add", topic: deviceId, outcome: "accepted", detail: opts.kind ? `device ${opts.kind} ${site}` : `account ${opts.role} ${site}` });
       console.log(`added ${opts.kind ? `${opts.kind} device` : `${opts.role} account`} ${deviceId} (site ${site}) to ${path}`);
       console.log(`MQTT username and client id: ${deviceId}${opts.role ? ` (or ${deviceId}-<anything> as client id)` : ""}`);
       if (secret) console.log(`secret (shown once, store it now): ${secret}`);
@@ -104,9 +104,9 @@ export function registerDeviceCommands(program: Command): void {
       const config = configOf(opts);
       const path = registryPath(opts, config);
       const registry = DeviceRegistry.load(path);
-      if (!registry.remove(deviceId)) throw new InvalidArgumentError(`no ${deviceId} in ${path}`);
+      if (!registry.remove(deviceId)) throw new ConfigError(`no ${deviceId} in ${path}`);
       registry.save(path);
-      if (config) new AuditLog(resolve(config.dataDir, config.security.auditFile)).append({ ts: Date.now(), who: operator(), action: "devices remove", topic: deviceId, outcome: "accepted" });
+      new AuditLog(resolve(config.dataDir, config.security.auditFile)).append({ ts: Date.now(), who: operator(), action: "devices remove", topic: deviceId, outcome: "accepted" });
       console.log(`removed ${deviceId} from ${path}`);
     });
 
@@ -124,7 +124,7 @@ export function registerDeviceCommands(program: Command): void {
         console.log(`wrote ${file}`);
         return;
       }
-      if (opts.format !== "mosquitto") throw new InvalidArgumentError("--format must be mosquitto or emqx");
+      if (opts.format !== "mosquitto") throw new ConfigError("--format must be mosquitto or emqx");
       const acl = join(opts.outDir, "linli.acl");
       const passwords = join(opts.outDir, "linli.passwd");
       writeFileSync(acl, mosquittoAcl(registry, deviceKinds));

@@ -167,6 +167,7 @@ export class BrokerSecurity {
     const address = addressOf(client.conn) ?? "unknown";
     const wait = this.#slowdown.delayFor(address, this.#now());
     const check = () => {
+      if (client.closed) return; // gave up while slowed down: no need to spend a hash on it
       this.#check(registry, client, username, password).then(
         (result) => {
           if (client.closed) return;
