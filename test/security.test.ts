@@ -148,12 +148,13 @@ describe("embedded broker with a device registry", () => {
       ["bad_envelope", { action: "release", by: "alice" }],
       ["bad_envelope", sealCommand({ action: "release", by: "alice" }, 24 * 3_600_000)],
       ["bad_response_topic", sealCommand({ action: "release", by: "alice", responseTopic: `linli/${SITE}/lift/L7/cmd` })],
+      ["retained_command", sealCommand({ action: "release", by: "alice" })],
     ];
     for (const [reason, payload] of cases) {
       const before = await counter(registry(), "linli_authz_denied_total", { reason });
       const s = await connectAs(tg.brokerUrl, "alice", secrets.alice, { clientId: "alice-2" });
       const gone = closed(s);
-      s.publish(`linli/${SITE}/lift/L7/guard/set`, JSON.stringify(payload), { qos: 1 });
+      s.publish(`linli/${SITE}/lift/L7/guard/set`, JSON.stringify(payload), { qos: 1, retain: reason === "retained_command" });
       await gone;
       expect(await counter(registry(), "linli_authz_denied_total", { reason }), reason).toBe(before + 1);
       s.end(true);
@@ -173,6 +174,7 @@ describe("embedded broker with a device registry", () => {
       ["alice", "refused", "bad_envelope"],
       ["alice", "refused", "bad_envelope"],
       ["alice", "refused", "bad_response_topic"],
+      ["alice", "refused", "retained_command"],
     ]);
     for (const r of l7) expect(typeof r.ts).toBe("number");
     expect(l7[0].nonce).toBe(cmd.nonce);

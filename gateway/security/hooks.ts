@@ -247,6 +247,11 @@ export class BrokerSecurity {
     if (!identity) return cb(this.#deny(client, "publish", packet.topic, "not_allowed"));
     const decision = this.#policy.canPublish(identity, packet.topic);
     if (!decision.ok) return cb(this.#deny(client, "publish", packet.topic, decision.reason));
+    // a retained command would be replayed by the broker to the device at every reconnect
+    if (decision.topic.type === "command" && packet.retain && identity.type !== "anonymous") {
+      if (identity.type === "account") this.#audit?.append({ ts: this.#now(), who: identity.id, role: identity.role, clientId: client.id, address: addressOf(client.conn) ?? "unknown", topic: packet.topic, action: "command", outcome: "refused", reason: "retained_command" });
+      return cb(this.#deny(client, "publish", packet.topic, "retained_command"));
+    }
     if (identity.type === "account" && identity.role === "staff") {
       const refused = this.#staffAction(client, identity, packet, decision.topic);
       if (refused) return cb(refused);

@@ -28,7 +28,9 @@ export type DenyReason =
   | "replayed"
   | "replay_cache_full"
   /** a staff command asking for its response on a topic outside the reply space */
-  | "bad_response_topic";
+  | "bad_response_topic"
+  /** a command published with retain: the broker would replay it */
+  | "retained_command";
 
 export type TopicClass =
   | { type: "sys" }
