@@ -22,11 +22,9 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectAsync } from "mqtt";
 import { parseConfig } from "../gateway/config.ts";
-import { detectorConfigSchema } from "../gateway/detector/config.ts";
 import { DetectorExtension } from "../gateway/detector/extension.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../gateway/log.ts";
-import { liftConfigSchema } from "../gateway/lift/config.ts";
 import { LiftGuardExtension } from "../gateway/lift/extension.ts";
 import { startSimulatedController } from "../gateway/lift/sim/server.ts";
 import { freePort } from "../test/services/ports.ts";
@@ -63,27 +61,31 @@ for (const id of ids) sim.call(id, sim.state(id).floor);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "linli-bench-lift-"));
 const brokerPort = await freePort();
-const config = parseConfig({ site: "bench", logLevel: "silent", dataDir, broker: { port: brokerPort }, http: { enabled: false }, influx: { enabled: false } });
+const config = parseConfig({
+  site: "bench",
+  logLevel: "silent",
+  dataDir,
+  broker: { port: brokerPort },
+  http: { enabled: false },
+  influx: { enabled: false },
+  alerts: { enabled: false },
+  detector: { enabled: full, model: args.model, mirror: args.mirror, modelsDir: path.join(dataDir, "models"), concurrency: 2, threads: 1 },
+  lift: {
+    opcua: { endpoint: sim.endpoint },
+    lifts: Object.fromEntries(ids.map((id) => [id, {}])),
+    confirmN,
+    confirmM,
+    clearReleaseMs: 600,
+    frameStaleMs: 10_000,
+    announceRepeatMs: 0,
+  },
+});
+// the gateway's own wiring: config keys `detector` and `lift`
 const gateway = await Gateway.start(config, { log: createLogger("silent") });
 const core = gateway.core;
-if (full) {
-  const detector = new DetectorExtension(core, detectorConfigSchema.parse({ model: args.model, mirror: args.mirror, modelsDir: path.join(dataDir, "models"), concurrency: 2, threads: 1 }));
-  await detector.start();
-  gateway.extensions.push(detector);
-  await detector.ready();
-}
-const cfg = liftConfigSchema.parse({
-  opcua: { endpoint: sim.endpoint },
-  lifts: Object.fromEntries(ids.map((id) => [id, {}])),
-  confirmN,
-  confirmM,
-  clearReleaseMs: 600,
-  frameStaleMs: 10_000,
-  announceRepeatMs: 0,
-});
-const guard = new LiftGuardExtension(core, cfg);
-await guard.start();
-gateway.extensions.push(guard);
+const guard = gateway.extensions.find((e): e is LiftGuardExtension => e instanceof LiftGuardExtension);
+if (!guard) throw new Error("the gateway did not start the lift guard");
+await gateway.extensions.find((e): e is DetectorExtension => e instanceof DetectorExtension)?.ready();
 const deadline = Date.now() + 30_000;
 while (!ids.every((id) => guard.status()[id]?.car?.door === "open")) {
   if (Date.now() > deadline) throw new Error("doors not all open over OPC UA");

@@ -8,6 +8,8 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AlertsExtension } from "../gateway/alerts/extension.ts";
+import type { ConfigInput } from "../gateway/config.ts";
 import { DetectorExtension } from "../gateway/detector/extension.ts";
 import type { Point } from "../gateway/influx/point.ts";
 import { liftConfigSchema, type LiftConfig } from "../gateway/lift/config.ts";
@@ -33,21 +35,19 @@ interface Rig {
   points: Point[];
 }
 
-async function startRig(sim: SimulatedController, cfg: LiftConfig, detectorOverrides = {}): Promise<Rig> {
-  const gw = await startTestGateway({ site: SITE, influx: { enabled: false } });
+async function startRig(cfg: LiftConfig, detectorOverrides = {}, more: ConfigInput = {}): Promise<Rig> {
+  // the gateway's own wiring: config keys `detector` and `lift`
+  const gw = await startTestGateway({ site: SITE, influx: { enabled: false }, detector: testConfig(detectorOverrides), lift: cfg, ...more });
   const points: Point[] = [];
   const original = gw.gateway.core.writePoint;
   gw.gateway.core.writePoint = (p) => {
     points.push(p);
     original(p);
   };
-  const detector = new DetectorExtension(gw.gateway.core, testConfig(detectorOverrides));
-  await detector.start();
-  gw.gateway.extensions.push(detector);
+  const detector = gw.gateway.extensions.find((e): e is DetectorExtension => e instanceof DetectorExtension);
+  const guard = gw.gateway.extensions.find((e): e is LiftGuardExtension => e instanceof LiftGuardExtension);
+  if (!detector || !guard) throw new Error("the gateway did not start the detector and the lift guard");
   await detector.ready();
-  const guard = new LiftGuardExtension(gw.gateway.core, cfg);
-  await guard.start();
-  gw.gateway.extensions.push(guard);
   const holds: HoldRecord[] = [];
   const alerts: LiftAlert[] = [];
   gw.gateway.core.bus.on("lift.hold", (h) => holds.push(h));
@@ -55,7 +55,6 @@ async function startRig(sim: SimulatedController, cfg: LiftConfig, detectorOverr
   // MQTT 3.1.1: the embedded aedes refuses MQTT 5, so frames carry no ts property and the latency
   // budget starts at the gateway's receive time
   const camera = await gw.client();
-  void sim;
   return { gw, camera, guard, detector, holds, alerts, points };
 }
 
@@ -95,7 +94,7 @@ beforeAll(async () => {
   sim.events.on("hold", (id: string, h: { result: string }) => {
     if (h.result === "accepted") holdWrites.set(id, (holdWrites.get(id) ?? 0) + 1);
   });
-  rig = await startRig(sim, cfgFor(sim.endpoint));
+  rig = await startRig(cfgFor(sim.endpoint));
   await waitFor("guard sees every car over OPC UA", () => LIFTS.every((id) => rig.guard.status()[id]?.car), 20_000);
 }, 120_000);
 
@@ -236,7 +235,8 @@ describe("lift guard end to end: detector fault", () => {
   it("with the model missing, e-bike frames never produce a hold, and a fault alert is raised", async () => {
     const own = await startSimulatedController({ port: 0, lifts: ["X1"], timing, minFloor: 1, maxFloor: 10 });
     const cfg = liftConfigSchema.parse({ opcua: { endpoint: own.endpoint }, lifts: { X1: {} }, leaseMs: 3_000, renewMs: 1_000, frameStaleMs: 2_000 });
-    const r = await startRig(own, cfg, { mirror: tempDir("empty-mirror"), autoFetch: false });
+    // with the alerts feature on: the fault must reach staff through the real alerts path
+    const r = await startRig(cfg, { mirror: tempDir("empty-mirror"), autoFetch: false }, { alerts: { console: { enabled: false } } });
     let writes = 0;
     own.events.on("hold", () => writes++);
     try {
@@ -247,7 +247,9 @@ describe("lift guard end to end: detector fault", () => {
       expect(writes).toBe(0);
       expect(r.holds).toEqual([]);
       expect(r.guard.status().X1?.fault).toMatch(/model|missing|unavailable/);
-      expect(r.alerts.some((a) => a.lift === "X1" && a.kind === "fault")).toBe(true);
+      const alertsExt = r.gw.gateway.extensions.find((e): e is AlertsExtension => e instanceof AlertsExtension);
+      const open = alertsExt?.store?.unresolved() ?? [];
+      expect(open.filter((a) => a.place.device === "X1").map((a) => a.type)).toEqual(["lift_fault"]);
     } finally {
       await r.gw.stop();
       await own.stop();

@@ -5,28 +5,29 @@
  */
 import path from "node:path";
 import { parseConfig } from "../gateway/config.ts";
-import { detectorConfigSchema } from "../gateway/detector/config.ts";
 import { DetectorExtension } from "../gateway/detector/extension.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../gateway/log.ts";
-import { liftConfigSchema } from "../gateway/lift/config.ts";
 import { LiftGuardExtension } from "../gateway/lift/extension.ts";
 
 const [endpoint, brokerPort, dataDir, leaseMs, liftId] = process.argv.slice(2);
 if (!endpoint || !brokerPort || !dataDir || !leaseMs || !liftId) throw new Error("usage: lift-gateway-child.ts <endpoint> <brokerPort> <dataDir> <leaseMs> <liftId>");
-const config = parseConfig({ site: "kill", logLevel: "silent", dataDir, broker: { port: Number(brokerPort) }, http: { enabled: false }, influx: { enabled: false } });
+const config = parseConfig({
+  site: "kill",
+  logLevel: "silent",
+  dataDir,
+  broker: { port: Number(brokerPort) },
+  http: { enabled: false },
+  influx: { enabled: false },
+  alerts: { enabled: false },
+  detector: { modelsDir: path.join(dataDir, "models"), mirror: path.resolve(import.meta.dirname, "../../shared/models") },
+  lift: { opcua: { endpoint }, lifts: { [liftId]: {} }, frameStaleMs: 8_000, leaseMs: Number(leaseMs), renewMs: Math.floor(Number(leaseMs) / 3) },
+});
 const gateway = await Gateway.start(config, { log: createLogger("silent") });
-const detector = new DetectorExtension(
-  gateway.core,
-  detectorConfigSchema.parse({ modelsDir: path.join(dataDir, "models"), mirror: path.resolve(import.meta.dirname, "../../shared/models") }),
-);
-await detector.start();
+const detector = gateway.extensions.find((e): e is DetectorExtension => e instanceof DetectorExtension);
+const guard = gateway.extensions.find((e): e is LiftGuardExtension => e instanceof LiftGuardExtension);
+if (!detector || !guard) throw new Error("the gateway did not start the detector and the lift guard");
 await detector.ready();
-const guard = new LiftGuardExtension(
-  gateway.core,
-  liftConfigSchema.parse({ opcua: { endpoint }, lifts: { [liftId]: {} }, frameStaleMs: 8_000, leaseMs: Number(leaseMs), renewMs: Math.floor(Number(leaseMs) / 3) }),
-);
-await guard.start();
 const deadline = Date.now() + 20_000;
 while (!guard.status()[liftId]?.car) {
   if (Date.now() > deadline) throw new Error("no car state over OPC UA");
