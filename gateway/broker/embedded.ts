@@ -122,10 +122,13 @@ export class EmbeddedBroker implements MqttLink {
             // a certificate is checked against the registry's fingerprints (pinning), not only a CA
             rejectUnauthorized: false,
             minVersion: "TLSv1.2",
+            handshakeTimeout: config.limits.connectTimeoutMs,
           },
           onConnection,
         );
+        // the same bound before the handshake: sockets past it are dropped by Node, and counted here
         tlsServer.maxConnections = config.limits.maxConnections;
+        tlsServer.on("drop", () => metrics.refused("max_connections"));
         await listen(tlsServer, t.port, options.host);
       }
     } catch (err) {
