@@ -119,7 +119,9 @@ export class OpcuaLink implements LiftLink {
     });
     this.#client = client;
     client.on("backoff", (count: number, delay: number) => {
-      this.#opts.log?.debug({ count, delay, endpoint: this.#opts.endpoint }, "lift controller: connect retry");
+      // loud on the first failure and now and then after, quiet in between
+      const level = count === 0 || count % 30 === 0 ? "warn" : "debug";
+      this.#opts.log?.[level]({ count, delay, endpoint: this.#opts.endpoint }, "lift controller unreachable: retrying (no lift can be held meanwhile)");
     });
     client.on("connection_lost", () => {
       this.#opts.log?.warn({ endpoint: this.#opts.endpoint }, "lift controller: connection lost");
