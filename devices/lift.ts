@@ -57,8 +57,16 @@ const FLOORS = 33;
 const DOOR_DWELL_MS = 4_000;
 const MS_PER_FLOOR = 2_000;
 
-/** A car that answers random calls: doors dwell ~4 s, travel ~2 s a floor, more calls at rush hour. */
-function simulatedLift(index: number, random: () => number, images: readonly Buffer[] | undefined) {
+const FRAME_MS = 1_000;
+/** An e-bike is wheeled in about twice an hour per lift, and stays in view for ~20 s. */
+const EBIKES_PER_HOUR = 2;
+const EBIKE_VISIT_MS = 20_000;
+
+/**
+ * A car that answers random calls: doors dwell ~4 s, travel ~2 s a floor, more calls at rush hour.
+ * Its camera sends a frame a second, and now and then a stretch of e-bike frames.
+ */
+function simulatedLift(index: number, random: () => number, images: readonly Buffer[] | undefined, ebikeImages: readonly Buffer[] | undefined) {
   const deviceId = `lift-${String(index + 1).padStart(2, "0")}`;
   let floor = 1 + Math.floor(random() * FLOORS);
   let target = floor;
@@ -67,6 +75,7 @@ function simulatedLift(index: number, random: () => number, images: readonly Buf
   let lastStateAt = 0;
   let load = 0;
   let frameDueAt = 0;
+  let ebikeUntil = 0;
 
   const state = (now: number): SimMessage => {
     lastStateAt = now;
@@ -112,8 +121,10 @@ function simulatedLift(index: number, random: () => number, images: readonly Buf
         out.push(state(now));
       }
       if (images && images.length > 0 && now >= frameDueAt) {
-        frameDueAt = now + 5_000;
-        out.push({ deviceId, channel: "frame", payload: pick(images, random) });
+        frameDueAt = now + FRAME_MS;
+        if (ebikeImages && ebikeImages.length > 0 && now >= ebikeUntil && arrives(EBIKES_PER_HOUR, FRAME_MS, random)) ebikeUntil = now + EBIKE_VISIT_MS;
+        const frames = now < ebikeUntil && ebikeImages && ebikeImages.length > 0 ? ebikeImages : images;
+        out.push({ deviceId, channel: "frame", payload: pick(frames, random) });
       }
       return out;
     },
@@ -155,6 +166,6 @@ export const lift = defineKind({
   simulator: {
     defaultCount: 30,
     tickMs: 1_000,
-    create: (index, options) => simulatedLift(index, options.random, options.images),
+    create: (index, options) => simulatedLift(index, options.random, options.images, options.ebikeImages),
   },
 });

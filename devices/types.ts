@@ -73,6 +73,8 @@ export interface SimulatorOptions {
   random: () => number;
   /** Frames for camera simulators, when the site has a folder of images. */
   images?: readonly Buffer[];
+  /** Frames that show an e-bike: lift cameras send a stretch of them now and then. */
+  ebikeImages?: readonly Buffer[];
 }
 
 export interface Simulator {

@@ -1,18 +1,18 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { deviceKinds } from "../devices/index.ts";
 import { registerAlertCommands } from "./alerts/cli.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { registerDetectorCommands } from "./detector/cli.ts";
 import { Gateway } from "./gateway.ts";
+import { startDemo } from "./simulate/demo.ts";
 import { loadImages } from "./images.ts";
 import { sinkFor } from "./influx/connect.ts";
 import { allMeasurements } from "./measurements.ts";
 import { pointContext } from "./privacy.ts";
 import { schemaMarkdown } from "./schema-doc.ts";
 import { registerDeviceCommands } from "./security/cli.ts";
-import { LiveSimulation } from "./simulate/live.ts";
+import { brokerUrlOf, LiveSimulation } from "./simulate/live.ts";
 import { writePastDay } from "./simulate/past-day.ts";
 
 function positive(value: string): number {
@@ -56,10 +56,6 @@ function untilSignal(stop: () => Promise<void>): void {
   process.on("SIGTERM", onSignal);
 }
 
-function brokerUrl(config: Config): string {
-  return config.broker.mode === "external" ? (config.broker.url as string) : `mqtt://${config.broker.host === "0.0.0.0" ? "127.0.0.1" : config.broker.host}:${config.broker.port}`;
-}
-
 export function buildProgram(): Command {
   const program = new Command("linli").description("linli (邻里): edge gateway for residential compounds").showHelpAfterError();
 
@@ -76,24 +72,13 @@ export function buildProgram(): Command {
     .command("demo")
     .description("run the gateway on embedded defaults with a simulated compound publishing to it")
     .option("-c, --config <file>", "YAML config file")
-    .option("--images <dir>", "frames for the simulated lift cameras", "../shared/images")
+    .option("--images <dir>", "frames for the simulated lift cameras (files named *bike* show an e-bike)", "../shared/images")
+    .option("--models <dir>", "a folder with the detector's weights, used instead of downloading them", "../shared/models")
     .option("--rate <n>", "simulated seconds per real second", positive, 1)
     .option("--counts <spec>", "devices per kind, e.g. lift=30,gate=4,charger=30,throw=40", counts)
-    .action(async (opts: { config?: string; images: string; rate: number; counts?: Record<string, number> }) => {
-      const config = configFrom(opts.config);
-      const gateway = await Gateway.start(config);
-      const images = existsSync(opts.images) ? loadImages(opts.images) : undefined;
-      if (!images) gateway.core.log.warn({ images: resolve(opts.images) }, "no image folder: simulated lift cameras send no frames");
-      const sim = await LiveSimulation.start(deviceKinds, { url: brokerUrl(config), site: config.site, rate: opts.rate, seed: Date.now(), ...(images ? { images } : {}), ...(opts.counts ? { counts: opts.counts } : {}) });
-      const report = setInterval(() => {
-        const t = gateway.metrics.totals;
-        gateway.core.log.info({ sent: sim.sent, accepted: t.messagesIn, rejected: t.rejected, written: t.pointsWritten, spooled: t.spoolPoints }, "demo running (Ctrl-C to stop)");
-      }, 10_000);
-      untilSignal(async () => {
-        clearInterval(report);
-        await sim.stop();
-        await gateway.stop();
-      });
+    .action(async (opts: { config?: string; images: string; models: string; rate: number; counts?: Record<string, number> }) => {
+      const demo = await startDemo(configFrom(opts.config), { images: opts.images, models: opts.models, rate: opts.rate, ...(opts.counts ? { counts: opts.counts } : {}) }, (line) => console.log(line));
+      untilSignal(() => demo.stop());
     });
 
   program
@@ -118,8 +103,8 @@ export function buildProgram(): Command {
         console.log(`wrote ${result.points} points from ${result.messages} simulated messages (${opts.hours} h) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return;
       }
-      const images = opts.images ? loadImages(opts.images) : undefined;
-      const sim = await LiveSimulation.start(deviceKinds, { ...fleet, url: opts.url ?? brokerUrl(config), site: config.site, rate: opts.rate, ...(images ? { images } : {}) });
+      const camera = opts.images ? loadImages(opts.images) : undefined;
+      const sim = await LiveSimulation.start(deviceKinds, { ...fleet, url: opts.url ?? brokerUrlOf(config), site: config.site, rate: opts.rate, ...(camera ?? {}) });
       const report = setInterval(() => console.log(`sent ${sim.sent} messages`), 10_000);
       untilSignal(async () => {
         clearInterval(report);

@@ -5,6 +5,7 @@ export interface FleetOptions {
   counts?: Readonly<Record<string, number>>;
   seed: number;
   images?: readonly Buffer[];
+  ebikeImages?: readonly Buffer[];
 }
 
 export interface FleetMessage extends SimMessage {
@@ -32,7 +33,7 @@ export class Fleet {
     for (const k of kinds) {
       const count = options.counts?.[k.kind] ?? k.simulator.defaultCount;
       for (let i = 0; i < count; i++) {
-        const device = k.simulator.create(i, { random, ...(options.images ? { images: options.images } : {}) });
+        const device = k.simulator.create(i, { random, ...(options.images ? { images: options.images } : {}), ...(options.ebikeImages ? { ebikeImages: options.ebikeImages } : {}) });
         this.#devices.push({ kind: k.kind, device, tickMs: k.simulator.tickMs, nextAt: -Infinity });
       }
     }

@@ -1,7 +1,14 @@
 import { connectAsync, type MqttClient } from "mqtt";
 import type { DeviceKind } from "../../devices/types.ts";
+import type { Config } from "../config.ts";
 import { deviceTopic } from "../ingest/topic.ts";
 import { encodePayload, Fleet, type FleetOptions } from "./fleet.ts";
+
+/** Where a simulator next to the gateway publishes: its broker, embedded or external. */
+export function brokerUrlOf(config: Config): string {
+  const b = config.broker;
+  return b.mode === "external" ? (b.url as string) : `mqtt://${b.host === "0.0.0.0" ? "127.0.0.1" : b.host}:${b.port}`;
+}
 
 export interface LiveOptions extends FleetOptions {
   url: string;
