@@ -103,9 +103,11 @@ export class Gateway {
     const gateway = new Gateway(core, metrics, writer, spool, http);
     // Consumers start before the ingest router, so no device event is missed; stop runs in reverse.
     const features: Extension[] = [new HealthPoints(core, metrics, hostname())];
-    if (config.alerts.enabled) features.push(new AlertsExtension(core, config.alerts));
+    const alerts = config.alerts.enabled ? new AlertsExtension(core, config.alerts) : undefined;
+    if (alerts) features.push(alerts);
     if (config.detector.enabled) features.push(new DetectorExtension(core, config.detector));
-    if (config.lift.enabled) features.push(new LiftGuardExtension(core, config.lift));
+    // Releasing a hold or disabling a guard over HTTP needs a console login; without the console, nobody.
+    if (config.lift.enabled) features.push(new LiftGuardExtension(core, config.lift, { authenticate: (req) => alerts?.staffUser(req) }));
     features.push(new IngestRouter(core, deviceKinds, metrics, pointContext(config.privacy)));
     for (const ext of features) {
       await ext.start();

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Counter, type Registry } from "prom-client";
@@ -45,6 +46,11 @@ export class AlertsExtension implements Extension {
     private readonly core: Core,
     private readonly cfg: AlertsConfig,
   ) {}
+
+  /** The staff account logged in to the console on this request, if any (for staff APIs such as the lift guard's). */
+  staffUser(req: IncomingMessage): string | undefined {
+    return this.#console?.userOf(req);
+  }
 
   /** The engine (acknowledge/resolve from other features or tests); undefined until started. */
   get engine(): AlertEngine | undefined {

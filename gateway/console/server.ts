@@ -88,6 +88,11 @@ export class SecurityConsole {
     return q === "zh" || q === "en" ? [`${LANG_COOKIE}=${q}; Path=/; SameSite=Strict; Max-Age=31536000`] : [];
   }
 
+  /** The staff account logged in on this request's console session, for other features' staff APIs. */
+  userOf(req: IncomingMessage): string | undefined {
+    return this.#session(req)?.user;
+  }
+
   #session(req: IncomingMessage): Session | undefined {
     return this.#sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
   }
