@@ -46,3 +46,12 @@ describe("config", () => {
     expect(() => loadConfig(file, {})).toThrow(ConfigError);
   });
 });
+
+describe("feature config sections", () => {
+  it("refuse misspelt keys too, naming them", () => {
+    expect(() => parseConfig({ detector: { modle: "x" } }, {})).toThrow(/detector\.modle/);
+    expect(() => parseConfig({ lift: { confirmN: 3, confrimM: 5 } }, {})).toThrow(/lift\.confrimM/);
+    expect(() => parseConfig({ alerts: { escalaton: {} } }, {})).toThrow(/alerts\.escalaton/);
+    expect(() => parseConfig({ security: { registy: "devices.yaml" } }, {})).toThrow(/security\.registy/);
+  });
+});

@@ -8,6 +8,7 @@ import { EventBus } from "../gateway/events.ts";
 import type { Core } from "../gateway/extension.ts";
 import { HttpRoutes } from "../gateway/http/routes.ts";
 import type { Point } from "../gateway/influx/point.ts";
+import { topicMatches } from "../gateway/broker/external.ts";
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 10_000, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -20,17 +21,6 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | null
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function matches(filter: string, topic: string): boolean {
-  const f = filter.split("/");
-  const t = topic.split("/");
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === "#") return true;
-    if (i >= t.length) return false;
-    if (f[i] !== "+" && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
 
 /** An in-process MqttLink (no broker): what is published reaches matching subscribers, and is kept. */
 export class MemoryMqtt implements MqttLink {
@@ -48,7 +38,7 @@ export class MemoryMqtt implements MqttLink {
   async publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void> {
     const buf = typeof payload === "string" ? Buffer.from(payload) : payload;
     this.published.push({ topic, payload: buf, ...(options ? { options } : {}) });
-    for (const s of this.#subs) if (matches(s.filter, topic)) s.handler({ topic, payload: buf });
+    for (const s of this.#subs) if (topicMatches(s.filter, topic)) s.handler({ topic, payload: buf });
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** The `detector` section of the gateway's YAML config. Every key has a default: `{}` is valid. */
-export const detectorConfigSchema = z.object({
+export const detectorConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** a manifest id: built-in (models/) or the site's own in `modelsDir` */
   model: z.string().default("fastestdet-coco-352"),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** The OPC UA node of each lift variable; `{lift}` is replaced by the lift id. */
-const nodeIdsSchema = z.object({
+const nodeIdsSchema = z.strictObject({
   door: z.string().default("ns=1;s={lift}.DoorState"),
   moving: z.string().default("ns=1;s={lift}.Moving"),
   direction: z.string().default("ns=1;s={lift}.Direction"),
@@ -13,7 +13,7 @@ const nodeIdsSchema = z.object({
 export type LiftNodeIds = z.infer<typeof nodeIdsSchema>;
 
 /** Values a site may set per lift; anything unset falls back to the guard-wide value. */
-const perLiftSchema = z.object({
+const perLiftSchema = z.strictObject({
   /** node ids of this lift (only the ones that differ from the pattern) */
   nodeIds: nodeIdsSchema.partial().default({}),
   threshold: z.number().min(0).max(1).nullable().default(null),
@@ -25,12 +25,12 @@ const perLiftSchema = z.object({
 export type PerLiftConfig = z.infer<typeof perLiftSchema>;
 
 export const liftConfigSchema = z
-  .object({
+  .strictObject({
     enabled: z.boolean().default(true),
     /** how the gateway reaches the lift controller: OPC UA, an MQTT relay box, or nothing (observe only) */
     link: z.enum(["opcua", "relay", "none"]).default("opcua"),
     opcua: z
-      .object({
+      .strictObject({
         endpoint: z.string().default("opc.tcp://127.0.0.1:4840/linli-lift-sim"),
         /** node ids used for every lift unless the lift overrides them */
         nodeIds: nodeIdsSchema.default(nodeIdsSchema.parse({})),
