@@ -60,6 +60,9 @@ describe("relay-box mode", () => {
     // the car starts moving (the relay box could not stop it): release at once
     core.bus.emit("device.event", state("r1", { moving: true, door: "closed", direction: "up" }));
     await waitFor("release command", () => cmds().find((c) => c.cmd === "release"));
+    // Sealed: a fresh nonce on each, expiring a few seconds after it was sent.
+    expect(new Set(cmds().map((c) => c.nonce)).size).toBe(cmds().length);
+    for (const c of cmds()) expect(c.expiresAt - c.ts).toBe(5_000);
     const seqs = cmds().map((c) => c.seq);
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
   });

@@ -1,12 +1,15 @@
 import type { MqttLink } from "../../broker/link.ts";
+import { sealCommand } from "../../security/envelope.ts";
 import type { CarState, LiftLink, WriteResult } from "./link.ts";
 
 /**
  * Commands on `linli/<site>/lift/<id>/cmd` (JSON, QoS 1, never retained: a retained hold would
  * come back after the box reboots):
- *   {"cmd":"hold","until":1764300005000,"leaseMs":5000,"seq":7,"ts":1764300000000}
- *   {"cmd":"release","seq":8,"ts":1764300003000}
- *   {"cmd":"announce","text":"...","seq":9,"ts":1764300000000}
+ *   {"cmd":"hold","until":1764300005000,"leaseMs":5000,"seq":7,"ts":1764300000000,"nonce":"…","expiresAt":1764300005000}
+ *   {"cmd":"release","seq":8,"ts":1764300003000,"nonce":"…","expiresAt":1764300008000}
+ *   {"cmd":"announce","text":"...","seq":9,"ts":1764300000000,"nonce":"…","expiresAt":1764300005000}
+ * Every command is sealed (gateway/security/envelope.ts): a box refuses one whose nonce it has seen
+ * or whose `expiresAt` has passed, so a captured hold cannot be replayed to block a lift.
  * A relay box closes its relay (wired in parallel with the car's door-open button) for `leaseMs`
  * from when it receives the command (its own clock need not agree with ours; `until` is for logs),
  * opens it when the lease runs out or on release, and also opens it when it loses the broker. The
@@ -19,7 +22,12 @@ export interface RelayCommand {
   text?: string;
   seq: number;
   ts: number;
+  nonce: string;
+  expiresAt: number;
 }
+
+/** A command older than this is refused by the box: a hold that arrives late is not a hold to act on. */
+const COMMAND_TTL_MS = 5_000;
 
 export function relayTopic(site: string, liftId: string): string {
   return `linli/${site}/lift/${liftId}/cmd`;
@@ -44,8 +52,9 @@ export class RelayLink implements LiftLink {
     return () => {};
   }
 
-  async #send(liftId: string, body: Omit<RelayCommand, "seq" | "ts">): Promise<WriteResult> {
-    const cmd: RelayCommand = { ...body, seq: ++this.#seq, ts: this.now() };
+  async #send(liftId: string, body: Omit<RelayCommand, "seq" | "ts" | "nonce" | "expiresAt">): Promise<WriteResult> {
+    const now = this.now();
+    const cmd: RelayCommand = sealCommand({ ...body, seq: ++this.#seq, ts: now }, COMMAND_TTL_MS, now);
     try {
       await this.mqtt.publish(relayTopic(this.site, liftId), JSON.stringify(cmd), { qos: 1, retain: false });
       return { ok: true, at: this.now() };
