@@ -9,7 +9,6 @@ import { readBody, sendJson } from "../http/routes.ts";
 import { CommandVerifier } from "../security/envelope.ts";
 import { nodeIdsFor, type LiftConfig } from "./config.ts";
 import { NoLink, type CarState, type LiftLink, type WriteResult } from "./controller/link.ts";
-import { OpcuaLink } from "./controller/opcua-link.ts";
 import { RelayLink } from "./controller/relay-link.ts";
 import type { HoldRecord, LiftAlert, StaffAudit } from "./events.ts";
 import { LiftGuard, type ActiveHold, type GuardAction, type GuardSettings } from "./guard.ts";
@@ -112,7 +111,7 @@ export class LiftGuardExtension implements Extension {
       this.core.config.broker?.mode === "external" && (commands?.requireEnvelope ?? true)
         ? new CommandVerifier({ maxTtlMs: commands?.maxTtlMs ?? 300_000, maxEntries: commands?.replayCacheSize ?? 100_000 })
         : null;
-    const link = this.deps.link ?? this.#makeLink();
+    const link = this.deps.link ?? (await this.#makeLink());
     this.#link = link;
     const bus = this.core.bus;
     this.#cleanup.push(
@@ -192,9 +191,11 @@ export class LiftGuardExtension implements Extension {
     this.#cars.clear();
   }
 
-  #makeLink(): LiftLink {
+  async #makeLink(): Promise<LiftLink> {
     switch (this.cfg.link) {
-      case "opcua":
+      case "opcua": {
+        // node-opcua is large and only needed here: a gateway without OPC UA lifts never loads it.
+        const { OpcuaLink } = await import("./controller/opcua-link.ts");
         return new OpcuaLink({
           endpoint: this.cfg.opcua.endpoint,
           nodeIds: (id) => nodeIdsFor(this.cfg, id),
@@ -203,6 +204,7 @@ export class LiftGuardExtension implements Extension {
           reconnectMaxMs: this.cfg.opcua.reconnectMaxMs,
           log: this.core.log,
         });
+      }
       case "relay":
         return new RelayLink(this.core.mqtt, this.site, this.#now);
       case "none":
