@@ -33,7 +33,7 @@ function config(extra: AlertsConfigInput = {}): AlertsConfigInput {
     dedupWindowMs: 60_000,
     escalation: { afterMinutes: 1.5 / 60, checkMs: 200, webhooks: [{ type: "json", url: `${escalation.url}/escalate` }] },
     // only chargers are watched for silence here, with a short threshold
-    rules: { silentAfterMs: { charger: 1_500, throw: 0, lift: 0, gate: 0 }, silentCheckMs: 200 },
+    rules: { silentAfterMs: { charger: 1_500, throw: 0, lift: 0, gate: 0 }, silentCheckMs: 200, liftFaultGraceMs: 300 },
     evidence: { fetch: false },
     console: { enabled: false },
     ...extra,
@@ -161,7 +161,15 @@ describe("alert rules, dedup, escalation, MQTT and InfluxDB (embedded broker, re
     bus.emit("lift.hold", { site: "demo", lift: "lift-07", holdId: "h-1", phase: "end", ts: t + 1, startedAt: t, reason: "ebike", peakScore: 0.95, endReason: "max_hold", durationMs: 120_000 });
     expect(hold()).toMatchObject({ state: "resolved", resolvedBy: "system" });
     expect(ofType("lift_hold_timeout")).toEqual([expect.objectContaining({ severity: "critical", summary: expect.stringContaining("120 s") })]);
+    // a fault that clears within the grace raises nothing
+    bus.emit("lift.alert", { site: "demo", lift: "lift-08", ts: t, kind: "fault", severity: "warning", message: "model_loading" });
+    bus.emit("lift.alert", { site: "demo", lift: "lift-08", ts: t + 1, kind: "fault_cleared", severity: "info", message: "judging again" });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(ofType("lift_fault")).toHaveLength(0);
+    // one that lasts is alerted once the grace has passed
     bus.emit("lift.alert", { site: "demo", lift: "lift-08", ts: t, kind: "fault", severity: "warning", message: "no frames for 10 s" });
+    expect(ofType("lift_fault")).toHaveLength(0);
+    await waitFor("fault alert after the grace", () => ofType("lift_fault").length === 1, 3_000);
     expect(ofType("lift_fault")).toEqual([expect.objectContaining({ summary: "no frames for 10 s", place: expect.objectContaining({ device: "lift-08" }) })]);
     bus.emit("lift.alert", { site: "demo", lift: "lift-08", ts: t + 5, kind: "fault_cleared", severity: "info", message: "frames again" });
     expect(ofType("lift_fault")).toHaveLength(0);

@@ -242,7 +242,7 @@ describe("lift guard end to end: detector fault", () => {
     const own = await startSimulatedController({ port: 0, lifts: ["X1"], timing, minFloor: 1, maxFloor: 10 });
     const cfg = liftConfigSchema.parse({ opcua: { endpoint: own.endpoint }, lifts: { X1: {} }, leaseMs: 3_000, renewMs: 1_000, frameStaleMs: 2_000 });
     // with the alerts feature on: the fault must reach staff through the real alerts path
-    const r = await startRig(cfg, { mirror: tempDir("empty-mirror"), autoFetch: false }, { alerts: { console: { enabled: false } } });
+    const r = await startRig(cfg, { mirror: tempDir("empty-mirror"), autoFetch: false }, { alerts: { console: { enabled: false }, rules: { liftFaultGraceMs: 500 } } });
     let writes = 0;
     own.events.on("hold", () => writes++);
     try {
@@ -254,8 +254,9 @@ describe("lift guard end to end: detector fault", () => {
       expect(r.holds).toEqual([]);
       expect(r.guard.status().X1?.fault).toMatch(/model|missing|unavailable/);
       const alertsExt = r.gw.gateway.extensions.find((e): e is AlertsExtension => e instanceof AlertsExtension);
-      const open = alertsExt?.store?.unresolved() ?? [];
-      expect(open.filter((a) => a.place.device === "X1").map((a) => a.type)).toEqual(["lift_fault"]);
+      const open = () => (alertsExt?.store?.unresolved() ?? []).filter((a) => a.place.device === "X1").map((a) => a.type);
+      await waitFor("the fault alerted after its grace", () => open().length > 0, 5_000);
+      expect(open()).toEqual(["lift_fault"]);
     } finally {
       await r.gw.stop();
       await own.stop();

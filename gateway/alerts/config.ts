@@ -36,6 +36,8 @@ const rulesSchema = z.strictObject({
   liftHold: z.boolean().default(true),
   liftHoldTimeout: z.boolean().default(true),
   liftFault: z.boolean().default(true),
+  /** a lift fault (detector loading, late frames) is alerted only once it has lasted this long */
+  liftFaultGraceMs: z.number().int().min(0).default(10_000),
   deviceSilent: z.boolean().default(true),
   /** per kind, e.g. { throw: 300000 }: overrides the kind's own silentAfterMs; 0 switches a kind off */
   silentAfterMs: z.record(z.string(), z.number().int().min(0)).default({}),

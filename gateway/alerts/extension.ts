@@ -6,6 +6,7 @@ import { deviceKinds } from "../../devices/index.ts";
 import type { Core, Extension } from "../extension.ts";
 import { EvidenceMismatch, EvidenceStore } from "../evidence/store.ts";
 import { SecurityConsole } from "../console/server.ts";
+import { FaultGrace } from "./fault-grace.ts";
 import type { AlertsConfig } from "./config.ts";
 import { Delivery } from "./delivery.ts";
 import { AlertEngine } from "./engine.ts";
@@ -94,13 +95,15 @@ export class AlertsExtension implements Extension {
     const thresholds = new Map(deviceKinds.map((k) => [k.kind, k.silentAfterMs]));
     const silence = (this.#silence = cfg.rules.deviceSilent ? new SilenceWatcher(thresholds, cfg, store) : undefined);
 
+    const grace = new FaultGrace(cfg.rules.liftFaultGraceMs, (a) => this.#apply(liftAlertRules(a, cfg)));
+    this.#off.push(() => grace.stop());
     this.#off.push(
       core.bus.on("device.event", (ev) => {
         const actions = [...(silence?.seen(ev, Date.now()) ?? []), ...deviceRules(ev, cfg)];
         this.#apply(actions);
       }),
       core.bus.on("lift.hold", (h) => this.#apply(holdRules(h, cfg))),
-      core.bus.on("lift.alert", (a) => this.#apply(liftAlertRules(a, cfg))),
+      core.bus.on("lift.alert", (a) => grace.handle(a)),
     );
 
     const every = (ms: number, fn: () => void) => {
