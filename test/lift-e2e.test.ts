@@ -231,7 +231,8 @@ describe.sequential("lift guard end to end", () => {
       ["alice", "mqtt", "release"],
       ["bob", "http", "disable"],
     ]);
-    const list = (await (await fetch(`${rig.gw.httpUrl}/api/lifts`)).json()) as Record<string, { disabledUntil: number }>;
+    expect((await fetch(`${rig.gw.httpUrl}/api/lifts`)).status).toBe(401);
+    const list = (await (await fetch(`${rig.gw.httpUrl}/api/lifts`, { headers: { cookie } })).json()) as Record<string, { disabledUntil: number }>;
     expect(list.E5?.disabledUntil).toBeGreaterThan(Date.now());
     await staff.endAsync();
   }, 60_000);

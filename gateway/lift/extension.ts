@@ -134,7 +134,12 @@ export class LiftGuardExtension implements Extension {
     const topics = staffTopics(this.site);
     const unsubscribe = await this.core.mqtt.subscribe(topics.request, (msg) => void this.#onStaffMqtt(msg.topic, msg.payload));
     this.#cleanup.push(unsubscribe);
-    this.#cleanup.push(this.core.http.add("GET", "/api/lifts", (_req, res) => sendJson(res, 200, this.status())));
+    this.#cleanup.push(
+      this.core.http.add("GET", "/api/lifts", async (req, res) => {
+        if (this.deps.authenticate && !(await this.deps.authenticate(req))) return sendJson(res, 401, { ok: false, error: "login required" });
+        sendJson(res, 200, this.status());
+      }),
+    );
     this.#cleanup.push(
       this.core.http.add("POST", "/api/lifts/*", async (req, res, url) => {
         const path = parseLiftPath(url.pathname);
