@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/services/packages.ts"],
+    globalSetup: ["test/services/packages.ts", "test/services/scratch.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

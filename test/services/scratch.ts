@@ -1,0 +1,14 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * vitest globalSetup: every temp dir of a test run (data dirs, model copies, server dirs) is made
+ * under one fresh directory, removed when the run ends, so runs leave nothing behind in /tmp.
+ * Test workers and the servers they start inherit TMPDIR from here.
+ */
+export default function scratch(): () => void {
+  const root = mkdtempSync(join(tmpdir(), "linli-test-run-"));
+  process.env.TMPDIR = root;
+  return () => rmSync(root, { recursive: true, force: true });
+}
