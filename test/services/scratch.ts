@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -9,6 +9,8 @@ import { join } from "node:path";
  */
 export default function scratch(): () => void {
   const root = mkdtempSync(join(tmpdir(), "linli-test-run-"));
+  // Servers that drop root (mosquitto runs as its own user) must still reach their files below it.
+  chmodSync(root, 0o755);
   process.env.TMPDIR = root;
   return () => rmSync(root, { recursive: true, force: true });
 }
