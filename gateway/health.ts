@@ -1,5 +1,5 @@
 import type { Core, Extension } from "./extension.ts";
-import { defineMeasurement } from "./influx/point.ts";
+import { defineMeasurement, type Point } from "./influx/point.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export const gatewayMeasurement = defineMeasurement({
@@ -28,6 +28,39 @@ export const gatewayRejectedMeasurement = defineMeasurement({
   fields: { count: "integer" },
 });
 
+/** The `gateway` and `gateway_rejected` points for one sample of a gateway's totals. */
+export function gatewayPoints(
+  tags: { site: string; host: string },
+  t: GatewayMetrics["totals"],
+  rejectedByReason: ReadonlyMap<string, number>,
+  ts: number,
+  uptimeS: number,
+): Point[] {
+  const mem = process.memoryUsage();
+  const points: Point[] = [
+    {
+      measurement: gatewayMeasurement.name,
+      tags,
+      ts,
+      fields: {
+        messages_in: t.messagesIn,
+        rejected: t.rejected,
+        ts_restamped: t.tsRestamped,
+        points_written: t.pointsWritten,
+        write_errors: t.writeErrors,
+        spool_points: t.spoolPoints,
+        spool_bytes: t.spoolBytes,
+        spool_dropped: t.spoolDropped,
+        heap_used_bytes: mem.heapUsed,
+        rss_bytes: mem.rss,
+        uptime_s: uptimeS,
+      },
+    },
+  ];
+  for (const [reason, count] of rejectedByReason) points.push({ measurement: gatewayRejectedMeasurement.name, tags: { ...tags, reason }, ts, fields: { count } });
+  return points;
+}
+
 /** Samples the gateway's counters into InfluxDB for the health board. */
 export class HealthPoints implements Extension {
   readonly name = "health";
@@ -42,30 +75,9 @@ export class HealthPoints implements Extension {
   ) {}
 
   sample(now = Date.now()): void {
-    const t = this.metrics.totals;
-    const mem = process.memoryUsage();
     const tags = { site: this.core.config.site, host: this.host };
-    this.core.writePoint({
-      measurement: gatewayMeasurement.name,
-      tags,
-      ts: now,
-      fields: {
-        messages_in: t.messagesIn,
-        rejected: t.rejected,
-        ts_restamped: t.tsRestamped,
-        points_written: t.pointsWritten,
-        write_errors: t.writeErrors,
-        spool_points: t.spoolPoints,
-        spool_bytes: t.spoolBytes,
-        spool_dropped: t.spoolDropped,
-        heap_used_bytes: mem.heapUsed,
-        rss_bytes: mem.rss,
-        uptime_s: Math.round((now - this.#startedAt) / 1000),
-      },
-    });
-    for (const [reason, count] of this.metrics.rejectedByReason) {
-      this.core.writePoint({ measurement: gatewayRejectedMeasurement.name, tags: { ...tags, reason }, ts: now, fields: { count } });
-    }
+    const uptimeS = Math.round((now - this.#startedAt) / 1000);
+    for (const p of gatewayPoints(tags, this.metrics.totals, this.metrics.rejectedByReason, now, uptimeS)) this.core.writePoint(p);
   }
 
   async start(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { DeviceKind, PointContext } from "../../devices/types.ts";
-import { gatewayMeasurement, gatewayRejectedMeasurement } from "../health.ts";
+import { gatewayPoints } from "../health.ts";
+import type { GatewayMetrics } from "../metrics.ts";
 import type { Measurement, Point } from "../influx/point.ts";
 import type { Sink } from "../influx/sink.ts";
 import { checkPoint } from "../influx/validate.ts";
@@ -32,7 +33,8 @@ export async function writePastDay(kinds: readonly DeviceKind[], measurements: r
   const batchSize = options.batchSize ?? 5_000;
   const corruptEvery = options.corruptEvery ?? 2_000;
   const tags = { site: options.site, host: "simulator" };
-  const totals = { messagesIn: 0, rejected: 0 };
+  // what a gateway taking this traffic would have counted, for the health board
+  const totals: GatewayMetrics["totals"] = { messagesIn: 0, rejected: 0, tsRestamped: 0, pointsWritten: 0, writeErrors: 0, spoolPoints: 0, spoolBytes: 0, spoolDropped: 0 };
   const rejectedByReason = new Map<string, number>();
   const byName = new Map(measurements.map((m) => [m.name, m]));
   let batch: Point[] = [];
@@ -68,26 +70,8 @@ export async function writePastDay(kinds: readonly DeviceKind[], measurements: r
       }
     }
     if (clock % 10_000 < 1_000) {
-      const mem = process.memoryUsage();
-      add({
-        measurement: gatewayMeasurement.name,
-        tags,
-        ts: clock,
-        fields: {
-          messages_in: totals.messagesIn,
-          rejected: totals.rejected,
-          ts_restamped: 0,
-          points_written: points + batch.length,
-          write_errors: 0,
-          spool_points: 0,
-          spool_bytes: 0,
-          spool_dropped: 0,
-          heap_used_bytes: mem.heapUsed,
-          rss_bytes: mem.rss,
-          uptime_s: Math.round((clock - start) / 1000),
-        },
-      });
-      for (const [reason, count] of rejectedByReason) add({ measurement: gatewayRejectedMeasurement.name, tags: { ...tags, reason }, ts: clock, fields: { count } });
+      totals.pointsWritten = points + batch.length;
+      for (const p of gatewayPoints(tags, totals, rejectedByReason, clock, Math.round((clock - start) / 1000))) add(p);
     }
     if (batch.length >= batchSize) {
       await flush();
