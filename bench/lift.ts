@@ -8,11 +8,11 @@
  *
  *   --mode full   camera MQTT publish -> embedded broker -> ingest -> detector (real weights, real
  *                 photo) -> guard -> OPC UA write, with confirmation 1 of 1 so the first e-bike
- *                 frame judged triggers the hold (the default 3 of 5 adds the frames it waits for:
- *                 also reported, as "time to hold with 3 of 5")
+ *                 frame judged triggers the hold (`--confirm 3/5`, the guard's default, measures
+ *                 the wait for the confirming frames too)
  *   --mode guard  detector verdicts injected on the bus: the guard and the OPC UA link alone
  *
- *   npm run bench:lift -- [--mode full|guard] [--lifts 30] [--rounds 5] [--fps 2] [--model fastestdet-coco-352] [--mirror ../shared/models]
+ *   npm run bench:lift -- [--mode full|guard] [--confirm 1/1] [--lifts 30] [--rounds 5] [--fps 2] [--model fastestdet-coco-352] [--mirror ../shared/models]
  *   (or: node --import tsx bench/lift.ts ...)
  */
 import { mkdtempSync, rmSync } from "node:fs";

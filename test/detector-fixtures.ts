@@ -1,8 +1,7 @@
-import { mkdtempSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { detectorConfigSchema, type DetectorConfig } from "../gateway/detector/config.ts";
+import { tempDir } from "./services/process.ts";
 
 /** The repository root, and the shared weights and images beside it (never copied into the repo). */
 export const repoRoot = path.resolve(import.meta.dirname, "..");
@@ -20,7 +19,7 @@ export const BICYCLE_BOX = { x: 125, y: 138, w: 443, h: 282 };
 
 export const image = (name: string) => readFile(path.join(sharedImages, name));
 
-export const tempDir = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `linli-${prefix}-`));
+export { tempDir };
 
 /** A detector config that fetches weights from the shared mirror into a fresh temporary models dir. */
 export function testConfig(overrides: Partial<DetectorConfig> = {}): DetectorConfig {

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { parseConfig } from "../gateway/config.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -59,7 +60,7 @@ export async function testCore(site = "demo", mqtt?: MqttLink, config: Record<st
   const memory = new MemoryMqtt();
   const errors: unknown[] = [];
   return {
-    config: { site, ...config } as Core["config"],
+    config: parseConfig({ site, ...config }, {}),
     bus: new EventBus((_event, err) => errors.push(err)),
     mqtt: mqtt ?? memory,
     memory,

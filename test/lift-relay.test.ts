@@ -108,7 +108,7 @@ describe("relay-box mode", () => {
   });
 
   it("with an external broker, checks the command envelope itself: unsealed and replayed commands are refused", async () => {
-    const { core } = await relayRig({ broker: { mode: "external" }, security: { commands: { requireEnvelope: true, maxTtlMs: 60_000, replayCacheSize: 1_000 } } });
+    const { core } = await relayRig({ broker: { mode: "external", url: "mqtt://broker.invalid:1883" }, security: { commands: { requireEnvelope: true, maxTtlMs: 60_000, replayCacheSize: 1_000 } } });
     core.bus.emit("device.event", state("r1", {}));
     detection(core, "r1", 0.1); // makes the guard for r1
     const answers = () => core.memory.published.filter((p) => p.topic === "linli/demo/lift/r1/guard/result").map((p) => JSON.parse(p.payload.toString()) as Record<string, unknown>);

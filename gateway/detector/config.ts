@@ -27,7 +27,7 @@ export const detectorConfigSchema = z.strictObject({
   iouThreshold: z.number().min(0).max(1).optional(),
   /** frames over this many pixels are rejected before decoding (default: 3840x2160) */
   maxInputPixels: z.number().int().min(1).default(3840 * 2160),
-  /** attach the frame's bytes to a detection event that found an e-bike, for evidence */
+  /** attach the frame's bytes to a detection event with any e-bike candidate, for evidence */
   evidence: z.boolean().default(true),
 });
 

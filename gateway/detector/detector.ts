@@ -110,11 +110,12 @@ export class Detector {
     let ebikeScore = 0;
     const kept: Detection[] = [];
     for (const c of candidates) {
+      const box = toFrameBox(c, fit);
+      // a box wholly inside the letterbox padding is nothing in the frame: it scores nothing
+      if (box.w <= 0 || box.h <= 0) continue;
       const ebike = this.ebikeClasses.has(c.cls);
       if (ebike) ebikeScore = Math.max(ebikeScore, c.score);
       if (c.score < threshold) continue;
-      const box = toFrameBox(c, fit);
-      if (box.w <= 0 || box.h <= 0) continue;
       kept.push({ cls: c.cls, label: this.manifest.labels[c.cls] ?? String(c.cls), score: c.score, box, ebike });
     }
     const detections = nms(kept, this.#iouThreshold);

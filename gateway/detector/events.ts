@@ -25,7 +25,7 @@ export interface LiftDetection {
   totalMs: number;
   /** this lift's frames dropped as stale (or for a full queue) since its previous verdict */
   dropped: number;
-  /** the frame itself, attached when an e-bike was found (config `detector.evidence`) */
+  /** the frame itself, attached when any e-bike candidate scored (config `detector.evidence`) */
   evidence?: { image: Buffer; format: "jpeg" | "png" };
 }
 

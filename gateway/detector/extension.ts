@@ -149,7 +149,9 @@ export class DetectorExtension implements Extension {
         inferenceMs: result.inferenceMs,
         totalMs: result.totalMs,
         dropped,
-        ...(result.ebike && this.config.evidence ? { evidence: { image: frame.data.image, format: frame.data.format } } : {}),
+        // Any frame with an e-bike candidate carries its bytes (a reference, not a copy): the lift
+        // guard may hold on a lower threshold than the detector's and keeps the best frame itself.
+        ...(result.ebikeScore > 0 && this.config.evidence ? { evidence: { image: frame.data.image, format: frame.data.format } } : {}),
       });
     } catch (err) {
       if (err instanceof FrameRejected) {

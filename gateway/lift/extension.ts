@@ -16,11 +16,6 @@ import { AuditLog, EvidenceStore, holdPoint, liftHoldLatency } from "./records.t
 import { parseLiftPath, staffCommandSchema, staffTopics, type StaffCommand, type StaffResponse } from "./staff.ts";
 
 export interface LiftGuardDeps {
-  /** a ready-made link (tests, benchmark); default: built from the config */
-  link?: LiftLink;
-  now?: () => number;
-  /** how often every guard is re-evaluated against the clock (default 100 ms) */
-  tickMs?: number;
   /**
    * Who sends an HTTP staff command (e.g. the console's session check). When given, a request it
    * does not recognise gets 401 and the audit names the authenticated user; without it the API
@@ -37,6 +32,9 @@ interface Metrics {
   writeFailures: Counter<"lift" | "what">;
   faults: Counter<"lift" | "reason">;
 }
+
+/** how often every guard is re-evaluated against the clock */
+const TICK_MS = 100;
 
 const SECONDS = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5];
 
@@ -78,23 +76,15 @@ export class LiftGuardExtension implements Extension {
   #audit: AuditLog | null = null;
   #timer: NodeJS.Timeout | null = null;
   #verifier: CommandVerifier | null = null;
-  readonly #now: () => number;
 
   constructor(
     private readonly core: Core,
     private readonly cfg: LiftConfig,
     private readonly deps: LiftGuardDeps = {},
-  ) {
-    this.#now = deps.now ?? Date.now;
-  }
+  ) {}
 
   get site(): string {
     return this.core.config.site;
-  }
-
-  /** The link in use (for tests and the benchmark). */
-  get link(): LiftLink | null {
-    return this.#link;
   }
 
   async start(): Promise<void> {
@@ -106,12 +96,12 @@ export class LiftGuardExtension implements Extension {
     this.#evidence = new EvidenceStore(join(dir, "evidence"));
     this.#audit = new AuditLog(join(dir, "audit.jsonl"), dir);
     this.#metrics = metricsOf(this.core);
-    const commands = this.core.config.security?.commands;
+    const commands = this.core.config.security.commands;
     this.#verifier =
-      this.core.config.broker?.mode === "external" && (commands?.requireEnvelope ?? true)
-        ? new CommandVerifier({ maxTtlMs: commands?.maxTtlMs ?? 300_000, maxEntries: commands?.replayCacheSize ?? 100_000 })
+      this.core.config.broker.mode === "external" && commands.requireEnvelope
+        ? new CommandVerifier({ maxTtlMs: commands.maxTtlMs, maxEntries: commands.replayCacheSize })
         : null;
-    const link = this.deps.link ?? (await this.#makeLink());
+    const link = await this.#makeLink();
     this.#link = link;
     const bus = this.core.bus;
     this.#cleanup.push(
@@ -166,7 +156,7 @@ export class LiftGuardExtension implements Extension {
       }),
     );
     const purge = () => {
-      const before = this.#now() - this.cfg.evidenceRetentionDays * 86_400_000;
+      const before = Date.now() - this.cfg.evidenceRetentionDays * 86_400_000;
       void this.#evidence
         ?.purge(before)
         .then((n) => n > 0 && this.core.log.info({ removed: n }, "lift evidence past retention removed"))
@@ -177,16 +167,16 @@ export class LiftGuardExtension implements Extension {
     purgeTimer.unref();
     this.#cleanup.push(() => clearInterval(purgeTimer));
     this.#timer = setInterval(() => {
-      const now = this.#now();
+      const now = Date.now();
       for (const guard of this.#guards.values()) this.#run(guard, guard.tick(now));
-    }, this.deps.tickMs ?? 100);
+    }, TICK_MS);
     this.core.log.info({ link: link.kind, lifts: Object.keys(this.cfg.lifts).length }, "lift guard started");
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    const now = this.#now();
+    const now = Date.now();
     for (const guard of this.#guards.values()) this.#run(guard, guard.shutdown(now));
     await Promise.allSettled([...this.#chains.values()]);
     for (const fn of this.#cleanup.splice(0).reverse()) await fn();
@@ -211,7 +201,7 @@ export class LiftGuardExtension implements Extension {
         });
       }
       case "relay":
-        return new RelayLink(this.core.mqtt, this.site, this.#now);
+        return new RelayLink(this.core.mqtt, this.site);
       case "none":
         return new NoLink();
     }
@@ -239,7 +229,7 @@ export class LiftGuardExtension implements Extension {
   #guard(liftId: string): LiftGuard {
     let guard = this.#guards.get(liftId);
     if (!guard) {
-      guard = new LiftGuard(liftId, this.settingsFor(liftId), this.#now());
+      guard = new LiftGuard(liftId, this.settingsFor(liftId), Date.now());
       this.#guards.set(liftId, guard);
       this.#link?.watch(liftId);
       // a car heard of before its first frame (relay mode: lift/<id>/state messages)
@@ -250,7 +240,7 @@ export class LiftGuardExtension implements Extension {
   }
 
   status(): Record<string, ReturnType<LiftGuard["status"]>> {
-    const now = this.#now();
+    const now = Date.now();
     return Object.fromEntries([...this.#guards].map(([id, g]) => [id, g.status(now)]));
   }
 
@@ -258,21 +248,19 @@ export class LiftGuardExtension implements Extension {
     if (d.site !== this.site) return;
     const guard = this.#guard(d.lift);
     const image = d.evidence ? { data: d.evidence.image, format: d.evidence.format } : undefined;
-    this.#run(guard, guard.observe({ frameTs: d.frameTs, score: d.ebikeScore, modelThreshold: d.threshold, ...(image ? { image } : {}) }, this.#now()));
+    this.#run(guard, guard.observe({ frameTs: d.frameTs, score: d.ebikeScore, modelThreshold: d.threshold, ...(image ? { image } : {}) }, Date.now()));
   }
 
   #onFault(f: DetectorFault): void {
     if (f.site !== undefined && f.site !== this.site) return;
-    const now = this.#now();
+    const now = Date.now();
     const targets = f.lift !== undefined ? [this.#guard(f.lift)] : [...this.#guards.values()];
-    for (const guard of targets) {
-      this.#metrics?.faults.inc({ lift: guard.liftId, reason: f.reason });
-      this.#run(guard, guard.fault(f.reason, now));
-    }
+    // counted once, when the guard reports the fault starting (the `alert` action), not per frame
+    for (const guard of targets) this.#run(guard, guard.fault(f.reason, now));
   }
 
   #onCarState(liftId: string, state: CarState | null): void {
-    const now = this.#now();
+    const now = Date.now();
     this.#cars.set(liftId, { state, at: now });
     const guard = this.#guards.get(liftId);
     if (guard) this.#run(guard, guard.carState(state, now));
@@ -346,7 +334,7 @@ export class LiftGuardExtension implements Extension {
   }
 
   #alert(lift: string, kind: LiftAlert["kind"], severity: LiftAlert["severity"], message: string, holdId?: string): void {
-    const alert: LiftAlert = { site: this.site, lift, ts: this.#now(), kind, severity, message, ...(holdId ? { holdId } : {}) };
+    const alert: LiftAlert = { site: this.site, lift, ts: Date.now(), kind, severity, message, ...(holdId ? { holdId } : {}) };
     (severity === "info" ? this.core.log.info : this.core.log.warn).call(this.core.log, { alert }, `lift alert: ${kind}`);
     this.core.bus.emit("lift.alert", alert);
   }
@@ -425,7 +413,7 @@ export class LiftGuardExtension implements Extension {
     const base = { lift: liftId, action: cmd.action, ...(cmd.requestId ? { requestId: cmd.requestId } : {}) };
     if (!this.#guards.has(liftId) && !(liftId in this.cfg.lifts)) return { ...base, ok: false, error: `unknown lift ${liftId}` };
     const guard = this.#guard(liftId);
-    const now = this.#now();
+    const now = Date.now();
     let result: string;
     let disabledUntil: number | undefined;
     if (cmd.action === "release") {

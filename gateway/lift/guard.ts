@@ -103,13 +103,10 @@ export class LiftGuard {
   #hold: ActiveHold | null = null;
   readonly #createdAt: number;
   #seq = 0;
-  readonly #newId: (liftId: string, now: number, seq: number) => string;
-
-  constructor(liftId: string, settings: GuardSettings, now: number, newId?: (liftId: string, now: number, seq: number) => string) {
+  constructor(liftId: string, settings: GuardSettings, now: number) {
     this.liftId = liftId;
     this.settings = settings;
     this.#createdAt = now;
-    this.#newId = newId ?? ((id, t, seq) => `${id}-${t}-${seq}`);
   }
 
   get holding(): boolean {
@@ -282,7 +279,7 @@ export class LiftGuard {
       for (const w of this.#window) if (w.high && (!best || w.score > best.score)) best = { frameTs: w.frameTs, score: w.score, ...(w.image ? { image: w.image } : {}) };
       const newest = this.#window[this.#window.length - 1];
       const started: ActiveHold = {
-        id: this.#newId(this.liftId, now, ++this.#seq),
+        id: `${this.liftId}-${now}-${++this.#seq}`,
         startedAt: now,
         triggerFrameTs: triggerFrameTs ?? newest?.frameTs ?? now,
         trigger: triggerFrameTs === undefined ? "car" : "frame",

@@ -81,10 +81,6 @@ export class OpcuaLink implements LiftLink {
     this.#events.setMaxListeners(0);
   }
 
-  get connected(): boolean {
-    return this.#connected;
-  }
-
   /** Starts connecting in the background; resolves at once (the controller may be down at start). */
   async start(): Promise<void> {
     this.#stopped = false;

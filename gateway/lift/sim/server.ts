@@ -2,12 +2,6 @@ import { EventEmitter } from "node:events";
 import { DataType, OPCUAServer, StatusCodes, Variant, type Namespace, type UAObject, type UAVariable } from "node-opcua";
 import { SimCar, type CarSnapshot, type CarTiming, type LiftMode } from "./car.ts";
 
-/** The namespace the simulated controller's nodes live in; it is index 1 on this server. */
-export const SIM_NAMESPACE_URI = "urn:linli:lift-sim";
-
-/** The variables each simulated lift exposes, as `ns=1;s=<liftId>.<Name>`. */
-export const SIM_VARIABLES = ["DoorState", "Moving", "Direction", "Floor", "Mode", "HoldUntil", "HoldActive", "Announce"] as const;
-
 export interface SimControllerOptions {
   /** TCP port; 0 picks a free one (default 4840) */
   port?: number;
