@@ -1,16 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { join } from "node:path";
-import { alertsConfigSchema, type AlertsConfigInput } from "../gateway/alerts/config.ts";
+import type { AlertsConfigInput } from "../gateway/alerts/config.ts";
 import { AlertsExtension } from "../gateway/alerts/extension.ts";
-import { alertMeasurements } from "../gateway/alerts/measurements.ts";
 import type { AlertChange } from "../gateway/alerts/types.ts";
-import { configSchema, type ConfigInput } from "../gateway/config.ts";
-import type { Core } from "../gateway/extension.ts";
-import { sinkFor } from "../gateway/influx/connect.ts";
-import { Spool } from "../gateway/influx/spool.ts";
-import { InfluxWriter } from "../gateway/influx/writer.ts";
-import { allMeasurements } from "../gateway/measurements.ts";
-import { GatewayMetrics } from "../gateway/metrics.ts";
+import type { ConfigInput } from "../gateway/config.ts";
 import { startTestGateway, type TestGateway } from "./services/gateway.ts";
 import { freePort } from "./services/ports.ts";
 
@@ -22,47 +14,19 @@ export interface AlertsGateway {
   stop(keepData?: boolean): Promise<void>;
 }
 
-/** Whether the core already mounts the alerts feature (config key `alerts`). */
-const wired = "alerts" in (configSchema as unknown as { shape: Record<string, unknown> }).shape;
-
-/**
- * A real test gateway (embedded broker, HTTP, InfluxDB writer when enabled) with the alerts
- * extension on its real Core. Once the core mounts the extension itself, the config goes in as
- * `alerts` and the gateway's own instance is used; until then the test starts it on the core.
- */
+/** A real test gateway (embedded broker, HTTP, InfluxDB writer when enabled) with the alerts feature on. */
 export async function startAlertsGateway(alerts: AlertsConfigInput, overrides: ConfigInput = {}, dataDir?: string): Promise<AlertsGateway> {
-  const gw = await startTestGateway(wired ? ({ ...overrides, alerts } as ConfigInput) : overrides, ...(dataDir ? [dataDir] : []));
+  const gw = await startTestGateway({ ...overrides, alerts }, ...(dataDir ? [dataDir] : []));
   const changes: AlertChange[] = [];
   const offChanges = gw.gateway.core.bus.on("alert.changed", (c) => changes.push(c));
-  let ext = gw.gateway.extensions.find((e): e is AlertsExtension => e instanceof AlertsExtension);
-  let writer: InfluxWriter | undefined;
-  let spool: Spool | undefined;
-  if (!ext) {
-    let core: Core = gw.gateway.core;
-    const config = core.config;
-    if (config.influx.enabled && !allMeasurements.some((m) => m.name === "alert")) {
-      // the core's writer refuses measurements it does not know yet: the same writer class, with `alert` known
-      const measurements = [...allMeasurements, ...alertMeasurements];
-      spool = new Spool(join(gw.dataDir, "alerts-test-spool.db"), 16 * 1024 * 1024);
-      writer = new InfluxWriter(sinkFor(config.influx, measurements), spool, measurements, { batchSize: 100, flushIntervalMs: 100, minDelayMs: 100, maxDelayMs: 500 }, new GatewayMetrics(config.site), core.log);
-      writer.start();
-      const w = writer;
-      core = { ...core, writePoint: (p) => w.write(p) };
-    }
-    ext = new AlertsExtension(core, alertsConfigSchema.parse(alerts));
-    await ext.start();
-  }
-  const started = ext;
-  const mine = !gw.gateway.extensions.includes(started);
+  const ext = gw.gateway.extensions.find((e): e is AlertsExtension => e instanceof AlertsExtension);
+  if (!ext) throw new Error("the gateway did not start the alerts feature");
   return {
     gw,
-    ext: started,
+    ext,
     changes,
     async stop(keepData = false) {
       offChanges();
-      if (mine) await started.stop();
-      await writer?.stop();
-      spool?.close();
       await gw.stop(keepData);
     },
   };

@@ -80,10 +80,6 @@ export function unitOf(name: string, unit: string, extra: Override["properties"]
   return { matcher: { id: "byName", options: name }, properties: [{ id: "unit", value: unit }, ...extra] };
 }
 
-export function rename(name: string, displayName: string): Override {
-  return { matcher: { id: "byName", options: name }, properties: [{ id: "displayName", value: displayName }] };
-}
-
 interface Common {
   title: string;
   /** English, for the maintainers; the title is what staff read */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isScryptHash } from "../security/password.ts";
 
 export const severities = ["info", "warning", "critical"] as const;
 export type Severity = (typeof severities)[number];
@@ -48,7 +49,7 @@ const rulesSchema = z.strictObject({
 const accountSchema = z.strictObject({
   user: z.string().min(1).max(64),
   /** `scrypt$N$r$p$salt$hash` from `linli console hash-password` */
-  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, "expected a hash from `linli console hash-password`"),
+  passwordHash: z.string().refine(isScryptHash, "expected a hash from `linli console hash-password`"),
   /** a name shown in the audit trail; defaults to user */
   displayName: z.string().max(64).optional(),
 });

@@ -118,10 +118,6 @@ export class AlertEngine {
       .map((a) => this.#commit({ ...a, escalatedAt: now }, "escalated", now));
   }
 
-  get(id: string): Alert | undefined {
-    return this.store.get(id);
-  }
-
   #get(id: string): Alert {
     const alert = this.store.get(id);
     if (!alert) throw new AlertError(404, `no alert ${id}`);

@@ -5,10 +5,10 @@ import { X509Certificate } from "node:crypto";
 import { InvalidArgumentError, type Command } from "commander";
 import { deviceKinds } from "../../devices/index.ts";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
-import { acquireSecret, createEntryCredentials } from "./credentials.ts";
+import { createEntryCredentials } from "./credentials.ts";
 import { AuditLog } from "./audit.ts";
 import { emqxAcl, mosquittoAcl, mosquittoPasswords } from "./acl.ts";
-import { normaliseFingerprint } from "./password.ts";
+import { generateSecret, normaliseFingerprint } from "./password.ts";
 import { DeviceRegistry, ID } from "./registry.ts";
 
 interface Common {
@@ -66,7 +66,7 @@ export function registerDeviceCommands(program: Command): void {
       if (opts.role !== undefined && opts.role !== "staff" && opts.role !== "gateway") throw new ConfigError("--role must be staff or gateway");
       const fingerprint = opts.cert ? new X509Certificate(readFileSync(opts.cert)).fingerprint256 : opts.fingerprint;
       if (!opts.password && !fingerprint) throw new ConfigError("--no-password needs --cert or --fingerprint");
-      const secret = opts.password ? acquireSecret() : undefined;
+      const secret = opts.password ? generateSecret() : undefined;
       const creds = await createEntryCredentials(secret, fingerprint === undefined ? undefined : normaliseFingerprint(fingerprint));
       const createdAt = new Date().toISOString();
       if (opts.kind !== undefined) registry.addDevice({ id: deviceId, kind: opts.kind, site, ...creds, disabled: false, createdAt });

@@ -1,9 +1,4 @@
-import { generateSecret, hashPassword, mosquittoHash, type ScryptCost } from "./password.ts";
-
-/** A new secret for an entry. (One place, so tests and tools create secrets the same way.) */
-export function acquireSecret(): string {
-  return generateSecret();
-}
+import { hashPassword, mosquittoHash, type ScryptCost } from "./password.ts";
 
 /** The stored form of an entry's credentials: both hashes of the secret, and/or a certificate pin. */
 export async function createEntryCredentials(secret: string | undefined, fingerprint: string | undefined, cost?: ScryptCost): Promise<{ password?: string; mosquittoPassword?: string; fingerprint?: string }> {

@@ -76,10 +76,6 @@ export class BrokerSecurity {
     this.verifier = new CommandVerifier({ maxTtlMs: options.config.commands.maxTtlMs, maxEntries: options.config.commands.replayCacheSize, now: this.#now });
   }
 
-  get authenticating(): boolean {
-    return this.#registry !== undefined;
-  }
-
   get registry(): DeviceRegistry | undefined {
     return this.#registry;
   }

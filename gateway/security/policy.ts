@@ -58,10 +58,6 @@ export class TopicPolicy {
     this.#kinds = new Map(kinds.map((k) => [k.kind, k]));
   }
 
-  get kinds(): DeviceKind[] {
-    return [...this.#kinds.values()];
-  }
-
   /** What a concrete topic is, in the topic contract of this site. */
   classify(topic: string): TopicClass {
     if (topic.startsWith("$")) return { type: "sys" };

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../config.ts";
-import { normaliseFingerprint } from "./password.ts";
+import { isMosquittoHash, isScryptHash, normaliseFingerprint } from "./password.ts";
 
 /**
  * The device registry (`devices.yaml`): who may connect, as what. Devices speak for one
@@ -16,9 +16,9 @@ const SITE = /^[a-z0-9_-]+$/;
 
 const credentials = {
   /** scrypt hash of the secret (what the embedded broker checks) */
-  password: z.string().regex(/^scrypt\$/, "must be a scrypt hash (linli devices add)").optional(),
+  password: z.string().refine(isScryptHash, "must be a scrypt hash scrypt$N$r$p$salt$hash (linli devices add)").optional(),
   /** Mosquitto 2 `$7$` PBKDF2-SHA512 hash of the same secret, for `export-acl` */
-  mosquittoPassword: z.string().regex(/^\$7\$/, "must be a Mosquitto $7$ hash").optional(),
+  mosquittoPassword: z.string().refine(isMosquittoHash, "must be a Mosquitto $7$ hash").optional(),
   /** SHA-256 fingerprint of the client certificate (hex, colons allowed) */
   fingerprint: z
     .string()
