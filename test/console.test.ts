@@ -6,7 +6,7 @@ import type { MqttClient } from "mqtt";
 import { chromium, type Browser, type Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashPassword, LoginThrottle, Sessions, verifyPassword } from "../gateway/console/auth.ts";
+import { hashPassword, Sessions, verifyPassword } from "../gateway/console/auth.ts";
 import { startAlertsGateway, throwEvent, type AlertsGateway } from "./alerts-fixtures.ts";
 import { freePort } from "./services/ports.ts";
 
@@ -28,19 +28,6 @@ describe("console auth pieces", () => {
     expect(await verifyPassword("correct horse batterY", hash)).toBe(false);
     expect(await verifyPassword(PASSWORD, "plain-text")).toBe(false);
     expect(await hashPassword(PASSWORD)).not.toBe(hash); // salted
-  });
-
-  it("blocks an address after too many failed logins, for a while", () => {
-    let now = 0;
-    const throttle = new LoginThrottle(3, 60_000, () => now);
-    for (let i = 0; i < 3; i++) throttle.failed("10.0.0.9");
-    expect(throttle.blocked("10.0.0.9")).toBe(true);
-    expect(throttle.blocked("10.0.0.10")).toBe(false);
-    now += 60_001;
-    expect(throttle.blocked("10.0.0.9")).toBe(false);
-    throttle.failed("10.0.0.9");
-    throttle.succeeded("10.0.0.9");
-    expect(throttle.blocked("10.0.0.9")).toBe(false);
   });
 
   it("expires sessions after their time to live", () => {

@@ -93,6 +93,11 @@ describe("token bucket and login slowdown", () => {
     expect(s.delayFor("10.0.0.1", 70_000)).toBe(0);
     for (const a of ["a", "b", "c"]) s.failed(a, 0);
     expect(s.addresses).toBe(2);
+    // a success clears the record at once
+    for (let i = 0; i < 5; i++) s.failed("10.0.0.3", 80_000);
+    expect(s.delayFor("10.0.0.3", 80_000)).toBeGreaterThan(0);
+    s.forget("10.0.0.3");
+    expect(s.delayFor("10.0.0.3", 80_000)).toBe(0);
   });
 });
 

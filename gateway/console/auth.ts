@@ -53,40 +53,6 @@ export class Sessions {
   }
 }
 
-/**
- * Refuses logins from an address after too many failures in a window, so a password cannot be
- * guessed at the speed of the network (each failure is also answered slowly).
- */
-export class LoginThrottle {
-  readonly #failures = new Map<string, number[]>();
-
-  constructor(
-    private readonly maxFailures = 10,
-    private readonly windowMs = 5 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  blocked(address: string): boolean {
-    return this.#recent(address).length >= this.maxFailures;
-  }
-
-  failed(address: string): void {
-    this.#failures.set(address, [...this.#recent(address), this.now()]);
-  }
-
-  succeeded(address: string): void {
-    this.#failures.delete(address);
-  }
-
-  #recent(address: string): number[] {
-    const since = this.now() - this.windowMs;
-    const recent = (this.#failures.get(address) ?? []).filter((t) => t > since);
-    if (recent.length) this.#failures.set(address, recent);
-    else this.#failures.delete(address);
-    return recent;
-  }
-}
-
 export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (header ?? "").split(";")) {

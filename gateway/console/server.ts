@@ -8,7 +8,8 @@ import { summaryText, type Lang } from "../alerts/i18n.ts";
 import type { Alert } from "../alerts/types.ts";
 import type { AlertStore } from "../alerts/store.ts";
 import type { EvidenceStore } from "../evidence/store.ts";
-import { LoginThrottle, parseCookies, Sessions, verifyPassword, type Session } from "./auth.ts";
+import { FailureSlowdown } from "../security/limits.ts";
+import { parseCookies, Sessions, verifyPassword, type Session } from "./auth.ts";
 import { consoleCss, consoleJs, consolePage, loginPage } from "./page.ts";
 import { ui } from "./strings.ts";
 
@@ -36,7 +37,8 @@ export interface ConsoleDeps {
  */
 export class SecurityConsole {
   readonly #sessions: Sessions;
-  readonly #throttle = new LoginThrottle();
+  /** after 10 failed logins from one address, it is refused until it has been quiet for 5 minutes */
+  readonly #throttle = new FailureSlowdown({ freeAttempts: 9, baseDelayMs: 1, maxDelayMs: 1, forgetAfterMs: 5 * 60_000 });
   readonly #streams = new Set<{ res: ServerResponse; session: Session; lang: Lang }>();
   readonly #cleanup: Array<() => void> = [];
   #keepalive: NodeJS.Timeout | undefined;
@@ -116,19 +118,19 @@ export class SecurityConsole {
     const langField = form.get("lang");
     const lang: Lang = langField === "en" || langField === "zh" ? langField : this.cfg.console.language;
     const from = req.socket.remoteAddress ?? "?";
-    if (this.#throttle.blocked(from)) {
+    if (this.#throttle.delayFor(from, Date.now()) > 0) {
       this.core.log.warn({ user, from }, "console login refused: too many failures");
       return this.#page(res, 429, loginPage(lang, ui.tooMany[lang]));
     }
     const account = this.cfg.console.accounts.find((a) => a.user === user);
     const ok = account ? await verifyPassword(password, account.passwordHash).catch(() => false) : false;
     if (!account || !ok) {
-      this.#throttle.failed(from);
+      this.#throttle.failed(from, Date.now());
       this.core.log.warn({ user, from }, "console login refused");
       await new Promise((r) => setTimeout(r, 400)); // slows guessing
       return this.#page(res, 401, loginPage(lang, ui.badLogin[lang]));
     }
-    this.#throttle.succeeded(from);
+    this.#throttle.forget(from);
     const session = this.#sessions.create(account.user, account.displayName ?? account.user);
     this.core.log.info({ user: account.user }, "console login");
     res.writeHead(303, {

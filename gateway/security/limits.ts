@@ -129,6 +129,11 @@ export class FailureSlowdown {
     }
   }
 
+  /** A success clears an address's record. */
+  forget(address: string): void {
+    this.#failures.delete(address);
+  }
+
   get addresses(): number {
     return this.#failures.size;
   }
