@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defaultDashboard } from "@grafana/schema";
+import { evidenceId } from "../gateway/evidence/store.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { boards, render } from "../dashboards/src/index.ts";
@@ -334,7 +335,7 @@ describe("every panel against a simulated day in a real influxd", () => {
       const text = raw.replace(re, mapping?.options.result.text ?? "");
       const url = interpolate((link?.url ?? "").replace("${__value.text}", text), { gateway_url: { value: "http://127.0.0.1:8080" } });
       // the console serves /evidence/<id>; the evidence store's id is ev- + the SHA-256's first 20 hex digits
-      expect(url).toBe(`http://127.0.0.1:8080/evidence/ev-${raw.slice("sha256:".length, "sha256:".length + 20)}`);
+      expect(url).toBe(`http://127.0.0.1:8080/evidence/${evidenceId(raw.slice("sha256:".length))}`);
     }
   });
 

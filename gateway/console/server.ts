@@ -7,7 +7,7 @@ import { AlertError, type AlertEngine } from "../alerts/engine.ts";
 import { summaryText, type Lang } from "../alerts/i18n.ts";
 import type { Alert } from "../alerts/types.ts";
 import type { AlertStore } from "../alerts/store.ts";
-import type { EvidenceStore } from "../evidence/store.ts";
+import { EVIDENCE_ID, type EvidenceStore } from "../evidence/store.ts";
 import { FailureSlowdown } from "../security/limits.ts";
 import { parseCookies, Sessions, verifyPassword, type Session } from "./auth.ts";
 import { consoleCss, consoleJs, consolePage, loginPage } from "./page.ts";
@@ -195,7 +195,7 @@ export class SecurityConsole {
 
   #evidence(res: ServerResponse, url: URL): void {
     const id = decodeURIComponent(url.pathname.slice("/evidence/".length));
-    const record = /^ev-[0-9a-f]{20}$/.test(id) ? this.deps.evidence.get(id) : undefined;
+    const record = EVIDENCE_ID.test(id) ? this.deps.evidence.get(id) : undefined;
     if (!record) return sendJson(res, 404, { error: "no such evidence (or past its retention)" });
     res.writeHead(200, {
       "content-type": record.mime,

@@ -4,6 +4,13 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 
 /** One kept file: referenced everywhere by `id` and `sha256`; the bytes live under the store's dir. */
+/** A piece of evidence's id: `ev-` and the first 20 hex digits of its SHA-256 (what the console serves under /evidence/). */
+export function evidenceId(sha256: string): string {
+  return `ev-${sha256.slice(0, 20)}`;
+}
+
+export const EVIDENCE_ID = /^ev-[0-9a-f]{20}$/;
+
 export interface EvidenceRecord {
   id: string;
   sha256: string;
@@ -78,7 +85,7 @@ export class EvidenceStore {
     if (existing) return existing;
     const now = options.now ?? Date.now();
     const mime = options.mime ?? sniffMime(bytes);
-    const id = `ev-${sha256.slice(0, 20)}`;
+    const id = evidenceId(sha256);
     const day = new Date(now).toISOString().slice(0, 10);
     const file = join(day, `${id}.${EXT[mime] ?? "bin"}`);
     mkdirSync(join(this.dir, day), { recursive: true });
