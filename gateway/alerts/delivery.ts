@@ -6,10 +6,7 @@ import { severityRank } from "./engine.ts";
 import { withRetry } from "./retry.ts";
 import type { Alert, AlertChange } from "./types.ts";
 import { postWebhook, webhookRequest } from "./webhook.ts";
-
-export function alertTopic(site: string, id: string): string {
-  return `linli/${site}/alerts/${id}`;
-}
+import { alertTopic } from "../ingest/topic.ts";
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter {
   const existing = registry.getSingleMetric(name);

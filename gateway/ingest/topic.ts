@@ -25,6 +25,11 @@ export function siteDeviceFilter(site: string): string {
   return `linli/${site}/+/+/+`;
 }
 
+/** An alert's retained current state. */
+export function alertTopic(site: string, id: string): string {
+  return `linli/${site}/alerts/${id}`;
+}
+
 export function gatewayTopic(site: string, name: "status" | "rejected"): string {
   return `linli/${site}/gateway/${name}`;
 }

@@ -1,5 +1,6 @@
 import type { DeviceKind } from "../../devices/types.ts";
 import type { AccountEntry, DeviceEntry, DeviceRegistry } from "./registry.ts";
+import { deviceTopic } from "../ingest/topic.ts";
 
 /**
  * The registry's policy (gateway/security/policy.ts) as files for an external broker, so the same
@@ -19,11 +20,11 @@ function kindOf(kinds: readonly DeviceKind[], name: string): DeviceKind | undefi
 
 export function deviceRules(d: DeviceEntry, kinds: readonly DeviceKind[]): AclRules {
   const kind = kindOf(kinds, d.kind);
-  const base = `linli/${d.site}/${d.kind}/${d.id}`;
+  const topic = (channel: string) => deviceTopic({ site: d.site, kind: d.kind, deviceId: d.id, channel });
   return {
     user: d.id,
-    publish: kind ? Object.keys(kind.channels).map((ch) => `${base}/${ch}`) : [],
-    subscribe: kind ? kind.outbound.map((ch) => `${base}/${ch}`) : [],
+    publish: kind ? Object.keys(kind.channels).map(topic) : [],
+    subscribe: kind ? kind.outbound.map(topic) : [],
   };
 }
 

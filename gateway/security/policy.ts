@@ -1,4 +1,5 @@
 import type { DeviceKind } from "../../devices/types.ts";
+import { deviceTopic } from "../ingest/topic.ts";
 
 /**
  * Who may publish and subscribe to what: one pure function each, used by the embedded broker's
@@ -103,7 +104,7 @@ export class TopicPolicy {
     if (p[0] !== "linli" || p[1] !== who.site || who.site !== this.site) return { ok: false, reason: "other_site" };
     if (who.type === "account") return { ok: true };
     const kind = this.#kinds.get(who.kind);
-    const own = kind?.outbound.some((ch) => filter === `linli/${who.site}/${who.kind}/${who.id}/${ch}`) ?? false;
+    const own = kind?.outbound.some((ch) => filter === deviceTopic({ site: who.site, kind: who.kind, deviceId: who.id, channel: ch })) ?? false;
     return own ? { ok: true } : { ok: false, reason: "foreign_topic" };
   }
 
