@@ -155,7 +155,7 @@ describe.sequential("lift guard end to end", () => {
     const saved = await readFile(start.evidence!.file);
     expect(createHash("sha256").update(saved).digest("hex")).toBe(start.evidence!.sha256);
     expect(saved.equals(bicycle)).toBe(true);
-    expect(path.dirname(start.evidence!.file)).toBe(path.join(rig.gw.dataDir, "lift", "evidence"));
+    expect(start.evidence!.file.startsWith(path.join(rig.gw.dataDir, "lift", "evidence") + path.sep)).toBe(true);
     // InfluxDB points: lift_block start and end, and the latency point
     const blocks = rig.points.filter((p) => p.measurement === "lift_block" && p.tags.lift === "E1");
     expect(blocks.map((p) => p.tags.phase)).toEqual(["start", "end"]);

@@ -52,17 +52,3 @@ it("HTTP staff API with an authenticator: 401 without a session, and the audit n
   expect((await post("/api/lifts/h1/release", { by: "frank" }, { authorization: "Bearer good" })).status).toBe(200);
   expect((await audit()).map((a) => a.by)).toEqual(["dave", "dave (for frank)"]);
 });
-
-it("evidence files past retention are purged, newer ones kept", async () => {
-  const { EvidenceStore } = await import("../gateway/lift/records.ts");
-  const { utimes, readdir } = await import("node:fs/promises");
-  const core = await testCore();
-  cleanup.push(() => core.cleanup());
-  const store = new EvidenceStore(path.join(core.dataDir, "ev"));
-  const old = await store.save("old", { data: Buffer.from([0xff, 0xd8, 0xff, 1]), format: "jpeg" });
-  await store.save("new", { data: Buffer.from([0xff, 0xd8, 0xff, 2]), format: "jpeg" });
-  const longAgo = new Date(Date.now() - 40 * 86_400_000);
-  await utimes(old.file, longAgo, longAgo);
-  expect(await store.purge(Date.now() - 30 * 86_400_000)).toBe(1);
-  expect(await readdir(store.dir)).toEqual(["new.jpg"]);
-});

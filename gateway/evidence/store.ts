@@ -143,11 +143,12 @@ export class EvidenceStore {
   /** Deletes files created before `cutoff` (epoch ms) and their index rows; returns how many. */
   purge(cutoff: number): number {
     const rows = this.#db.prepare("SELECT * FROM evidence WHERE created_at < ?").all(cutoff);
+    const remove = this.#db.prepare("DELETE FROM evidence WHERE id = ?");
     for (const raw of rows) {
       const r = this.#row(raw);
       if (!r) continue;
       rmSync(this.path(r), { force: true });
-      this.#db.prepare("DELETE FROM evidence WHERE id = ?").run(r.id);
+      remove.run(r.id);
     }
     return rows.length;
   }

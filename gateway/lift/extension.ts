@@ -12,7 +12,8 @@ import { NoLink, type CarState, type LiftLink, type WriteResult } from "./contro
 import { RelayLink } from "./controller/relay-link.ts";
 import type { HoldRecord, LiftAlert, StaffAudit } from "./events.ts";
 import { LiftGuard, type ActiveHold, type GuardAction, type GuardSettings } from "./guard.ts";
-import { AuditLog, EvidenceStore, holdPoint, liftHoldLatency } from "./records.ts";
+import { EvidenceStore } from "../evidence/store.ts";
+import { AuditLog, holdPoint, liftHoldLatency } from "./records.ts";
 import { parseLiftPath, staffCommandSchema, staffTopics, type StaffCommand, type StaffResponse } from "./staff.ts";
 
 export interface LiftGuardDeps {
@@ -157,10 +158,12 @@ export class LiftGuardExtension implements Extension {
     );
     const purge = () => {
       const before = Date.now() - this.cfg.evidenceRetentionDays * 86_400_000;
-      void this.#evidence
-        ?.purge(before)
-        .then((n) => n > 0 && this.core.log.info({ removed: n }, "lift evidence past retention removed"))
-        .catch((err: unknown) => this.core.log.warn({ err }, "lift evidence purge failed"));
+      try {
+        const removed = this.#evidence?.purge(before) ?? 0;
+        if (removed > 0) this.core.log.info({ removed }, "lift evidence past retention removed");
+      } catch (err) {
+        this.core.log.warn({ err }, "lift evidence purge failed");
+      }
     };
     purge();
     const purgeTimer = setInterval(purge, 6 * 3_600_000);
@@ -184,6 +187,8 @@ export class LiftGuardExtension implements Extension {
     this.#link = null;
     this.#guards.clear();
     this.#cars.clear();
+    this.#evidence?.close();
+    this.#evidence = null;
   }
 
   async #makeLink(): Promise<LiftLink> {
@@ -341,9 +346,11 @@ export class LiftGuardExtension implements Extension {
 
   async #saveEvidence(id: string, hold: ActiveHold): Promise<HoldRecord["evidence"]> {
     const image = hold.best.image;
-    if (!image || !this.cfg.keepEvidence || !this.#evidence) return undefined;
+    const store = this.#evidence;
+    if (!image || !this.cfg.keepEvidence || !store) return undefined;
     try {
-      return await this.#evidence.save(id, image);
+      const record = store.put(image.data, { source: "lift-guard", subject: id, mime: image.format === "jpeg" ? "image/jpeg" : "image/png" });
+      return { id: record.id, sha256: record.sha256, file: store.path(record) };
     } catch (err) {
       this.core.log.warn({ err, id }, "could not save lift evidence");
       return undefined;

@@ -1,6 +1,4 @@
-import { createHash } from "node:crypto";
-import { appendFile, mkdir, readdir, rename, stat, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { appendFile, mkdir } from "node:fs/promises";
 import { defineMeasurement, type Point } from "../influx/point.ts";
 import type { HoldRecord } from "./events.ts";
 
@@ -48,44 +46,6 @@ export function holdPoint(r: HoldRecord): Point {
     },
     ts: r.ts,
   };
-}
-
-/** Frames kept as evidence, as `<dir>/<id>.<jpg|png>`; a hold's point refers to the id and SHA-256. */
-export class EvidenceStore {
-  constructor(readonly dir: string) {}
-
-  async save(id: string, image: { data: Buffer; format: "jpeg" | "png" }): Promise<{ id: string; sha256: string; file: string }> {
-    await mkdir(this.dir, { recursive: true });
-    const sha256 = createHash("sha256").update(image.data).digest("hex");
-    const file = join(this.dir, `${id}.${image.format === "jpeg" ? "jpg" : "png"}`);
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, image.data, { mode: 0o640 });
-    await rename(tmp, file); // never a half-written evidence file under its final name
-    return { id, sha256, file };
-  }
-
-  /** Deletes evidence files last written before `before` (epoch ms); returns how many. */
-  async purge(before: number): Promise<number> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return 0;
-    }
-    let removed = 0;
-    for (const name of names) {
-      const file = join(this.dir, name);
-      try {
-        if ((await stat(file)).mtimeMs < before) {
-          await unlink(file);
-          removed++;
-        }
-      } catch {
-        // gone already
-      }
-    }
-    return removed;
-  }
 }
 
 /** Append-only JSON lines: one per staff command (who, when, what, result). */
