@@ -47,13 +47,13 @@ const influxSchema = z.strictObject({
       minDelayMs: z.number().int().min(10).default(500),
       maxDelayMs: z.number().int().min(10).default(30_000),
     })
-    .default({ minDelayMs: 500, maxDelayMs: 30_000 }),
+    .prefault({}),
   spool: z
     .strictObject({
       /** oldest points are dropped, and counted, past this size */
       maxBytes: z.number().int().min(1_024).default(512 * 1024 * 1024),
     })
-    .default({ maxBytes: 512 * 1024 * 1024 }),
+    .prefault({}),
 });
 
 const httpSchema = z.strictObject({
@@ -82,19 +82,19 @@ export const configSchema = z.strictObject({
   site: z.string().regex(/^[a-z0-9_-]+$/, "lower-case letters, digits, _ and - only").default("demo"),
   dataDir: z.string().default("data"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  broker: brokerSchema.default({ mode: "embedded", host: "127.0.0.1", port: 1883, clientId: "linli-gateway" }),
-  influx: influxSchema.default(() => influxSchema.parse({})),
-  http: httpSchema.default({ enabled: true, host: "127.0.0.1", port: 8080 }),
-  ingest: ingestSchema.default(() => ingestSchema.parse({})),
-  privacy: privacySchema.default({ ids: "hash" }),
+  broker: brokerSchema.prefault({}),
+  influx: influxSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  ingest: ingestSchema.prefault({}),
+  privacy: privacySchema.prefault({}),
   /** embedded broker: device registry, TLS listener, limits, command envelopes (gateway/security) */
-  security: securityConfigSchema.default(() => securityConfigSchema.parse({})),
+  security: securityConfigSchema.prefault({}),
   /** the ONNX e-bike detector on lift frames (gateway/detector, models/) */
-  detector: detectorConfigSchema.default(() => detectorConfigSchema.parse({})),
+  detector: detectorConfigSchema.prefault({}),
   /** the lift guard: holds a lift while an e-bike is inside (gateway/lift) */
-  lift: liftConfigSchema.default(() => liftConfigSchema.parse({})),
+  lift: liftConfigSchema.prefault({}),
   /** alerts to security staff and the console (gateway/alerts, gateway/console) */
-  alerts: alertsConfigSchema.default(() => alertsConfigSchema.parse({})),
+  alerts: alertsConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

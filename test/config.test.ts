@@ -11,6 +11,13 @@ describe("config", () => {
     expect(c.broker).toMatchObject({ mode: "embedded", port: 1883 });
     expect(c.influx).toMatchObject({ version: 1, url: "http://127.0.0.1:8086", database: "linli" });
     expect(c.http.port).toBe(8080);
+    // nested sections are filled in from their own defaults, all the way down
+    expect(c.lift.opcua.nodeIds.door).toBe("ns=1;s={lift}.DoorState");
+    expect(c.alerts.severity.throw).toBe("critical");
+    expect(c.alerts.escalation.afterMinutes).toBe(5);
+    expect(c.alerts.evidence.retentionDays).toBe(30);
+    expect(c.security.commands.requireEnvelope).toBe(true);
+    expect(c.influx.retry).toEqual({ minDelayMs: 500, maxDelayMs: 30_000 });
   });
 
   it("names the bad key in its error", () => {

@@ -66,7 +66,7 @@ export const alertsConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** a repeat with the same dedup key within this window updates the alert and its count */
   dedupWindowMs: z.number().int().min(0).default(300_000),
-  rules: rulesSchema.default(() => rulesSchema.parse({})),
+  rules: rulesSchema.prefault({}),
   severity: z
     .strictObject({
       throw: z.enum(severities).default("critical"),
@@ -76,7 +76,7 @@ export const alertsConfigSchema = z.strictObject({
       liftFault: z.enum(severities).default("warning"),
       deviceSilent: z.enum(severities).default("warning"),
     })
-    .default({ throw: "critical", charger: "critical", liftHold: "warning", liftHoldTimeout: "critical", liftFault: "warning", deviceSilent: "warning" }),
+    .prefault({}),
   escalation: z
     .strictObject({
       /** an alert still open (not acknowledged) this long after it opened goes to the escalation channels */
@@ -86,12 +86,12 @@ export const alertsConfigSchema = z.strictObject({
       checkMs: z.number().int().min(100).default(10_000),
       webhooks: z.array(webhookSchema).default([]),
     })
-    .default(() => ({ afterMinutes: 5, minSeverity: "warning" as const, checkMs: 10_000, webhooks: [] })),
+    .prefault({}),
   mqtt: z
     .strictObject({ enabled: z.boolean().default(true), qos: z.union([z.literal(0), z.literal(1)]).default(1) })
-    .default({ enabled: true, qos: 1 }),
+    .prefault({}),
   webhooks: z.array(webhookSchema).default([]),
-  retry: retrySchema.default(() => retrySchema.parse({})),
+  retry: retrySchema.prefault({}),
   evidence: z
     .strictObject({
       retentionDays: z.number().positive().default(30),
@@ -100,14 +100,14 @@ export const alertsConfigSchema = z.strictObject({
       maxBytes: z.number().int().min(1_024).default(50 * 1024 * 1024),
       fetchTimeoutMs: z.number().int().min(100).default(10_000),
     })
-    .default({ retentionDays: 30, fetch: true, maxBytes: 50 * 1024 * 1024, fetchTimeoutMs: 10_000 }),
+    .prefault({}),
   /** the time zone of times in messages and on the console */
   timeZone: z.string().default("Asia/Shanghai"),
   /** the console's address as staff reach it, for a link in webhook messages (e.g. http://10.0.0.5:8080/) */
   publicUrl: z.string().url().optional(),
   /** resolved alerts are kept this long for the history view and audits */
   historyDays: z.number().positive().default(400),
-  console: consoleSchema.default(() => consoleSchema.parse({})),
+  console: consoleSchema.prefault({}),
 });
 
 export type AlertsConfig = z.infer<typeof alertsConfigSchema>;

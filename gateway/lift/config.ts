@@ -33,20 +33,14 @@ export const liftConfigSchema = z
       .strictObject({
         endpoint: z.string().default("opc.tcp://127.0.0.1:4840/linli-lift-sim"),
         /** node ids used for every lift unless the lift overrides them */
-        nodeIds: nodeIdsSchema.default(nodeIdsSchema.parse({})),
+        nodeIds: nodeIdsSchema.prefault({}),
         /** sampling interval asked of the server for the monitored items */
         samplingMs: z.number().int().min(0).default(100),
         /** reconnect backoff: first delay, doubled up to the max */
         reconnectInitialMs: z.number().int().min(50).default(500),
         reconnectMaxMs: z.number().int().min(100).default(10_000),
       })
-      .default({
-        endpoint: "opc.tcp://127.0.0.1:4840/linli-lift-sim",
-        nodeIds: nodeIdsSchema.parse({}),
-        samplingMs: 100,
-        reconnectInitialMs: 500,
-        reconnectMaxMs: 10_000,
-      }),
+      .prefault({}),
     /**
      * Lifts the guard watches from the start (so a missing camera is reported). Lifts not listed
      * are picked up when their first frame or detection arrives.

@@ -62,10 +62,10 @@ export const securityConfigSchema = z.strictObject({
   registry: z.string().optional(),
   /** the plain MQTT listener (broker.host:broker.port); switch off to accept mqtts only */
   plain: z.boolean().default(true),
-  tls: tlsSchema.default(() => tlsSchema.parse({})),
-  limits: limitsSchema.default(() => limitsSchema.parse({})),
-  authFailures: authFailureSchema.default(() => authFailureSchema.parse({})),
-  commands: commandsSchema.default(() => commandsSchema.parse({})),
+  tls: tlsSchema.prefault({}),
+  limits: limitsSchema.prefault({}),
+  authFailures: authFailureSchema.prefault({}),
+  commands: commandsSchema.prefault({}),
   /** append-only JSON lines of staff actions and refused commands; relative to dataDir */
   auditFile: z.string().default("audit/security.jsonl"),
 });
