@@ -241,7 +241,7 @@ describe("lift guard: holding", () => {
     r.do((now) => r.guard.observe({ frameTs: now, score: 0.75, image: img(3) }, now));
     expect(r.guard.hold?.best.image?.data[3]).toBe(2);
     r.do((now) => r.guard.observe({ frameTs: now, score: 0.95, image: img(4) }, now));
-    expect(r.guard.hold?.peakScore).toBe(0.95);
+    expect(r.guard.hold?.best.score).toBe(0.95);
     expect(r.guard.hold?.best.image?.data[3]).toBe(4);
   });
 });

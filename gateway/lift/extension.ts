@@ -379,12 +379,12 @@ export class LiftGuardExtension implements Extension {
       ts: hold.startedAt,
       startedAt: hold.startedAt,
       reason: "ebike",
-      peakScore: hold.peakScore,
+      peakScore: hold.best.score,
       written: write?.ok ?? false,
       ...(latencyMs === undefined ? {} : { latencyMs }),
       ...(evidence ? { evidence } : {}),
     };
-    this.core.log.info({ lift: liftId, holdId: hold.id, peakScore: hold.peakScore, latencyMs, written: record.written }, "lift hold started");
+    this.core.log.info({ lift: liftId, holdId: hold.id, peakScore: hold.best.score, latencyMs, written: record.written }, "lift hold started");
     this.core.writePoint(holdPoint(record));
     this.core.bus.emit("lift.hold", record);
   }
@@ -404,7 +404,7 @@ export class LiftGuardExtension implements Extension {
       ts: endedAt,
       startedAt: hold.startedAt,
       reason: "ebike",
-      peakScore: hold.peakScore,
+      peakScore: hold.best.score,
       endReason: reason,
       durationMs: endedAt - hold.startedAt,
       detail,

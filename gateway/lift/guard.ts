@@ -46,7 +46,7 @@ export interface ActiveHold {
   triggerFrameTs: number;
   /** what completed the conditions: a frame's verdict, or the car (doors opening on an e-bike already confirmed) */
   trigger: "frame" | "car";
-  peakScore: number;
+  /** the highest-scoring frame of the hold: its score is the hold's peak score */
   best: BestFrame;
   leaseUntil: number;
   lastWriteAt: number;
@@ -91,7 +91,7 @@ export interface GuardStatus {
 export class LiftGuard {
   readonly liftId: string;
   settings: GuardSettings;
-  #window: { frameTs: number; at: number; score: number; high: boolean; image?: BestFrame["image"] }[] = [];
+  #window: { frameTs: number; score: number; high: boolean; image?: BestFrame["image"] }[] = [];
   #lastFrameAt: number | null = null;
   #lastHighAt: number | null = null;
   #detectorFault: string | null = null;
@@ -120,7 +120,7 @@ export class LiftGuard {
   status(now: number): GuardStatus {
     return {
       holding: this.#hold !== null,
-      hold: this.#hold && { id: this.#hold.id, startedAt: this.#hold.startedAt, peakScore: this.#hold.peakScore, leaseUntil: this.#hold.leaseUntil },
+      hold: this.#hold && { id: this.#hold.id, startedAt: this.#hold.startedAt, peakScore: this.#hold.best.score, leaseUntil: this.#hold.leaseUntil },
       fault: this.#faultReason(now),
       disabledUntil: this.#disabledUntil > now ? this.#disabledUntil : 0,
       rearmAfterClear: this.#rearmAfterClear,
@@ -137,14 +137,13 @@ export class LiftGuard {
   /** A judged frame. */
   observe(obs: Observation, now: number): GuardAction[] {
     const high = Number.isFinite(obs.score) && obs.score >= this.#threshold(obs.modelThreshold);
-    this.#window.push({ frameTs: obs.frameTs, at: now, score: obs.score, high, ...(obs.image ? { image: obs.image } : {}) });
+    this.#window.push({ frameTs: obs.frameTs, score: obs.score, high, ...(obs.image ? { image: obs.image } : {}) });
     while (this.#window.length > this.settings.confirmM) this.#window.shift();
     this.#lastFrameAt = now;
     this.#detectorFault = null;
     if (high) this.#lastHighAt = now;
     const hold = this.#hold;
-    if (hold && high && obs.score > hold.peakScore) {
-      hold.peakScore = obs.score;
+    if (hold && high && obs.score > hold.best.score) {
       hold.best = { frameTs: obs.frameTs, score: obs.score, ...(obs.image ? { image: obs.image } : {}) };
     }
     return this.tick(now, obs.frameTs);
@@ -283,7 +282,6 @@ export class LiftGuard {
         startedAt: now,
         triggerFrameTs: triggerFrameTs ?? newest?.frameTs ?? now,
         trigger: triggerFrameTs === undefined ? "car" : "frame",
-        peakScore: best?.score ?? 0,
         best: best ?? { frameTs: now, score: 0 },
         leaseUntil: now + s.leaseMs,
         lastWriteAt: now,
