@@ -18,18 +18,15 @@ import { readFile } from "node:fs/promises";
 import { mkdtempSync } from "node:fs";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
-import pino from "pino";
-import { Registry } from "prom-client";
 import sharp from "sharp";
 import type { LiftFrame } from "../devices/lift.ts";
 import type { DeviceEvent } from "../devices/types.ts";
 import { detectorConfigSchema, type DetectorConfig } from "../gateway/detector/config.ts";
-import { DetectorExtension } from "../gateway/detector/extension.ts";
+import { detectorFeature } from "../gateway/detector/feature.ts";
 import { openDetector } from "../gateway/detector/open.ts";
 import { preprocess } from "../gateway/detector/preprocess.ts";
-import { EventBus } from "../gateway/events.ts";
-import type { Core } from "../gateway/extension.ts";
-import { HttpRoutes } from "../gateway/http/routes.ts";
+import { FeatureHost } from "../gateway/feature-host.ts";
+import { testCore } from "../test/core.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -97,28 +94,16 @@ async function underLoad(config: DetectorConfig, jpeg: Buffer) {
   let judged = 0;
   let faults = 0;
   const latency: number[] = [];
-  const bus = new EventBus((_e, err) => {
-    throw err;
-  });
+  // the gateway's own core services; the detector needs no broker, so the in-memory link of the tests
+  const core = await testCore("bench");
+  const bus = core.bus;
   bus.on("lift.detection", (d) => {
     judged++;
     latency.push(d.ts - d.frameTs);
   });
   bus.on("lift.detector.fault", () => faults++);
-  const metrics = new Registry();
-  const core: Core = {
-    config: {} as Core["config"],
-    bus,
-    mqtt: {} as Core["mqtt"],
-    writePoint: () => undefined,
-    metrics,
-    log: pino({ level: "silent" }),
-    http: new HttpRoutes(),
-    dataDir: os.tmpdir(),
-  };
-  const ext = new DetectorExtension(core, config);
-  await ext.start();
-  await ext.ready();
+  const host = await FeatureHost.start(detectorFeature, core, config);
+  await host.feature.ready();
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
   let seq = 0;
@@ -139,8 +124,9 @@ async function underLoad(config: DetectorConfig, jpeg: Buffer) {
   for (const t of timers) clearInterval(t);
   const elapsed = (performance.now() - started) / 1000;
   lag.disable();
-  const dropped = (await metrics.getSingleMetric("linli_detector_dropped_total")?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
-  await ext.stop();
+  const dropped = (await core.metrics.getSingleMetric("linli_detector_dropped_total")?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
+  await host.stop();
+  await core.cleanup();
   return { offered: seq, judged, dropped, faults, fps: judged / elapsed, latency, lagMax: lag.max / 1e6, lagP99: lag.percentile(99) / 1e6 };
 }
 

@@ -22,10 +22,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectAsync } from "mqtt";
 import { parseConfig } from "../gateway/config.ts";
-import { DetectorExtension } from "../gateway/detector/extension.ts";
+import { detectorFeature } from "../gateway/detector/feature.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../gateway/log.ts";
-import { LiftGuardExtension } from "../gateway/lift/extension.ts";
+import { liftFeature } from "../gateway/lift/feature.ts";
 import { startSimulatedController } from "../gateway/lift/sim/server.ts";
 import { freePort } from "../test/services/ports.ts";
 
@@ -83,9 +83,9 @@ const config = parseConfig({
 // the gateway's own wiring: config keys `detector` and `lift`
 const gateway = await Gateway.start(config, { log: createLogger("silent") });
 const core = gateway.core;
-const guard = gateway.extensions.find((e): e is LiftGuardExtension => e instanceof LiftGuardExtension);
+const guard = gateway.feature(liftFeature);
 if (!guard) throw new Error("the gateway did not start the lift guard");
-await gateway.extensions.find((e): e is DetectorExtension => e instanceof DetectorExtension)?.ready();
+await gateway.feature(detectorFeature)?.ready();
 const deadline = Date.now() + 30_000;
 while (!ids.every((id) => guard.status()[id]?.car?.door === "open")) {
   if (Date.now() > deadline) throw new Error("doors not all open over OPC UA");

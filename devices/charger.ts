@@ -155,7 +155,7 @@ export const charger = defineKind({
         e.data.ports.map((p) =>
           devicePoint(
             e,
-            chargerPort.name,
+            chargerPort,
             "charger",
             { state: p.state, charging: p.state === "charging" ? 1 : 0, voltage_v: p.voltageV, current_a: p.currentA, power_w: p.powerW, energy_wh: p.energyWh, temp_c: p.tempC },
             { port: String(p.port) },
@@ -170,15 +170,9 @@ export const charger = defineKind({
       points: (e) => [
         devicePoint(
           e,
-          chargerAlarm.name,
+          chargerAlarm,
           "charger",
-          {
-            alarm_id: e.data.alarmId,
-            ...(e.data.port === undefined ? {} : { port: e.data.port }),
-            ...(e.data.value === undefined ? {} : { value: e.data.value }),
-            ...(e.data.threshold === undefined ? {} : { threshold: e.data.threshold }),
-            count: 1,
-          },
+          { alarm_id: e.data.alarmId, port: e.data.port, value: e.data.value, threshold: e.data.threshold, count: 1 },
           { type: e.data.type },
         ),
       ],
@@ -189,7 +183,7 @@ export const charger = defineKind({
       schema: chargerSessionSchema,
       eventIdOf: (d) => d.sessionId,
       points: (e) => [
-        devicePoint(e, chargerSession.name, "charger", { session_id: e.data.sessionId, port: e.data.port, duration_s: e.data.durationS, energy_wh: e.data.energyWh }, { reason: e.data.reason }),
+        devicePoint(e, chargerSession, "charger", { session_id: e.data.sessionId, port: e.data.port, duration_s: e.data.durationS, energy_wh: e.data.energyWh }, { reason: e.data.reason }),
       ],
     }),
   },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Point } from "../gateway/influx/point.ts";
+import { pointOf, type FieldsOf, type Measurement, type Point, type TagName, type TagsOf } from "../gateway/influx/point.ts";
 import type { DeviceEvent } from "./types.ts";
 
 /** Epoch milliseconds, between 2020 and 2100: anything else is a device with a broken clock. */
@@ -11,15 +11,23 @@ export const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, "letters
 /** The fields every JSON payload may carry. */
 export const envelope = { ts: epochMs.optional(), deviceId: id.optional() };
 
-/** Builds one point for a device event, tagged with its site and device. */
-export function devicePoint(
+/** A measurement of device data: its first tag is the site, as every device topic names one. */
+export type DeviceMeasurement = Measurement & { tags: readonly ["site", ...string[]] };
+
+/**
+ * Builds one point of `measurement` for a device event, tagged with its site and, under
+ * `deviceTag`, its device id; tags and fields are checked against the measurement's declaration.
+ */
+export function devicePoint<M extends DeviceMeasurement, D extends Exclude<TagName<M>, "site">>(
   event: DeviceEvent,
-  measurement: string,
-  deviceTag: string,
-  fields: Point["fields"],
-  tags: Record<string, string> = {},
+  measurement: M,
+  deviceTag: D,
+  fields: FieldsOf<M>,
+  tags?: Omit<TagsOf<M>, "site" | D>,
 ): Point {
-  return { measurement, tags: { site: event.site, [deviceTag]: event.deviceId, ...tags }, fields, ts: event.ts };
+  // A computed key loses its name in the type, so the checked parts are put together by hand.
+  const deviceTags = { site: event.site, [deviceTag]: event.deviceId, ...tags } as TagsOf<M>;
+  return pointOf(measurement, { tags: deviceTags, fields, ts: event.ts });
 }
 
 /** A Poisson arrival test for one simulator tick: true with the probability of >= 1 event. */

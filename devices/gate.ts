@@ -85,12 +85,12 @@ export const gate = defineKind({
       points: (e, ctx) => [
         devicePoint(
           e,
-          gatePass.name,
+          gatePass,
           "gate",
           {
             event_id: e.data.eventId,
             subject: ctx.protectId(e.data.method === "plate" ? e.data.plate : e.data.personId),
-            ...(e.data.method === "plate" && e.data.plateColor ? { plate_color: e.data.plateColor } : {}),
+            plate_color: e.data.method === "plate" ? e.data.plateColor : undefined,
             confidence: e.data.confidence,
             count: 1,
           },

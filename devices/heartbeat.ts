@@ -19,7 +19,7 @@ export function heartbeatChannel(): JsonChannel<Heartbeat> {
     description: "Heartbeat every minute: uptime in seconds.",
     maxBytes: 1_024,
     schema: heartbeatSchema,
-    points: (e) => [devicePoint(e, deviceHeartbeat.name, "device", { uptime_s: e.data.uptimeS }, { kind: e.kind })],
+    points: (e) => [devicePoint(e, deviceHeartbeat, "device", { uptime_s: e.data.uptimeS }, { kind: e.kind })],
   });
 }
 

@@ -143,14 +143,14 @@ export const lift = defineKind({
       maxBytes: 2_048,
       schema: liftStateSchema,
       points: (e) => [
-        devicePoint(e, liftState.name, "lift", {
+        devicePoint(e, liftState, "lift", {
           floor: e.data.floor,
           door: e.data.door,
           door_open: e.data.door === "open" || e.data.door === "opening" ? 1 : 0,
           moving: e.data.moving,
           direction: e.data.direction,
           mode: e.data.mode,
-          ...(e.data.loadPct === undefined ? {} : { load_pct: e.data.loadPct }),
+          load_pct: e.data.loadPct,
         }),
       ],
     }),

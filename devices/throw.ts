@@ -86,14 +86,14 @@ export const throwCamera = defineKind({
         return [
           devicePoint(
             e,
-            throwEvent.name,
+            throwEvent,
             "camera",
             {
               event_id: e.data.eventId,
-              ...(e.data.floor === null ? {} : { floor: e.data.floor }),
+              floor: e.data.floor ?? undefined,
               confidence: e.data.confidence,
-              ...(last ? { fall_ms: Math.round(last.t) } : {}),
-              ...(e.data.snapshot ? { snapshot: e.data.snapshot } : {}),
+              fall_ms: last ? Math.round(last.t) : undefined,
+              snapshot: e.data.snapshot,
               count: 1,
             },
             { building: e.data.building },

@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { deviceKinds } from "../devices/index.ts";
-import { registerAlertCommands } from "./alerts/cli.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { registerDetectorCommands } from "./detector/cli.ts";
+import { features } from "./features.ts";
 import { Gateway } from "./gateway.ts";
 import { startDemo } from "./simulate/demo.ts";
 import { loadImages } from "./images.ts";
@@ -112,9 +111,8 @@ export function buildProgram(): Command {
       });
     });
 
-  registerDetectorCommands(program);
   registerDeviceCommands(program);
-  registerAlertCommands(program);
+  for (const feature of features) feature.commands?.(program);
 
   program
     .command("schema")

@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { alertsConfigSchema } from "./alerts/config.ts";
-import { detectorConfigSchema } from "./detector/config.ts";
-import { liftConfigSchema } from "./lift/config.ts";
+import { ConfigError } from "./config-error.ts";
+import type { FeatureConfigSchema } from "./feature.ts";
+import { features } from "./features.ts";
+import { migrateConfig } from "./config-migrate.ts";
 import { securityConfigSchema } from "./security/config.ts";
+
+export { ConfigError };
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -78,6 +81,17 @@ const privacySchema = z.strictObject({
   salt: z.string().optional(),
 });
 
+const evidenceSchema = z.strictObject({
+  /** snapshots and frames older than this are deleted, whichever feature kept them (personal data) */
+  retentionDays: z.number().positive().default(30),
+});
+
+type Features = (typeof features)[number];
+type FeatureSections = { [F in Features as F["key"]]: z.ZodPrefault<F["config"]> };
+
+/** Each feature's section, `{}` being valid for every one of them. */
+const featureSections = Object.fromEntries(features.map((f) => [f.key, (f.config as FeatureConfigSchema).prefault({})])) as unknown as FeatureSections;
+
 export const configSchema = z.strictObject({
   site: z.string().regex(/^[a-z0-9_-]+$/, "lower-case letters, digits, _ and - only").default("demo"),
   dataDir: z.string().default("data"),
@@ -89,12 +103,9 @@ export const configSchema = z.strictObject({
   privacy: privacySchema.prefault({}),
   /** embedded broker: device registry, TLS listener, limits, command envelopes (gateway/security) */
   security: securityConfigSchema.prefault({}),
-  /** the ONNX e-bike detector on lift frames (gateway/detector, models/) */
-  detector: detectorConfigSchema.prefault({}),
-  /** the lift guard: holds a lift while an e-bike is inside (gateway/lift) */
-  lift: liftConfigSchema.prefault({}),
-  /** alerts to security staff and the console (gateway/alerts, gateway/console) */
-  alerts: alertsConfigSchema.prefault({}),
+  /** the evidence store every feature keeps snapshots and frames in (gateway/evidence) */
+  evidence: evidenceSchema.prefault({}),
+  ...featureSections,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -107,8 +118,6 @@ const ENV_OVERRIDES: ReadonlyArray<[string, readonly string[]]> = [
   ["LINLI_INFLUX_TOKEN", ["influx", "token"]],
   ["LINLI_PRIVACY_SALT", ["privacy", "salt"]],
 ];
-
-export class ConfigError extends Error {}
 
 /** `${env:NAME}` and `${file:/path}` in any string value, so a YAML file need not hold secrets. */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv): unknown {
@@ -141,8 +150,9 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 
 /** Validates raw config; every problem names its key, e.g. `broker.port: expected number`. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): Config {
-  const input = (interpolate(raw ?? {}, env) ?? {}) as Record<string, unknown>;
-  if (typeof input !== "object" || Array.isArray(input)) throw new ConfigError("config must be a YAML mapping");
+  const interpolated = interpolate(raw ?? {}, env) ?? {};
+  if (typeof interpolated !== "object" || Array.isArray(interpolated)) throw new ConfigError("config must be a YAML mapping");
+  const { config: input, notices } = migrateConfig(interpolated as Record<string, unknown>);
   for (const [name, path] of ENV_OVERRIDES) {
     const value = env[name];
     if (value !== undefined && value !== "") setPath(input, path, value);
@@ -156,7 +166,15 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     });
     throw new ConfigError(`invalid config:\n${lines.join("\n")}`);
   }
+  configNotices.set(result.data, notices);
   return result.data;
+}
+
+const configNotices = new WeakMap<Config, readonly string[]>();
+
+/** What parsing had to say about a config that still works (keys that moved), for the start-up log. */
+export function noticesOf(config: Config): readonly string[] {
+  return configNotices.get(config) ?? [];
 }
 
 export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Config {

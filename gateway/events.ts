@@ -1,8 +1,5 @@
 import { EventEmitter } from "node:events";
 import type { DeviceEvent } from "../devices/types.ts";
-import type { AlertChange } from "./alerts/types.ts";
-import type { DetectorFault, LiftDetection } from "./detector/events.ts";
-import type { HoldRecord, LiftAlert, StaffAudit } from "./lift/events.ts";
 
 /** A message the ingest path refused, with the reason it is counted under. */
 export interface Rejection {
@@ -24,23 +21,29 @@ export type RejectReason =
   | "bad_image";
 
 /**
- * Every event that crosses from one feature to another. A feature adds its events here, so a
- * misspelt name or a wrong payload is a compile error at both ends.
+ * Every event that crosses from one feature to another, so a misspelt name or a wrong payload is a
+ * compile error at both ends. The core declares the ingest path's events here; a feature declares
+ * its own from its folder by merging into this interface:
+ *
+ *     declare module "../events.ts" {
+ *       interface GatewayEvents { "lift.hold": HoldRecord }
+ *     }
  */
 export interface GatewayEvents {
   "device.event": DeviceEvent;
   "device.rejected": Rejection;
-  "lift.detection": LiftDetection;
-  "lift.detector.fault": DetectorFault;
-  "lift.hold": HoldRecord;
-  "lift.alert": LiftAlert;
-  "lift.staff": StaffAudit;
-  "alert.changed": AlertChange;
 }
 
 type Listener<K extends keyof GatewayEvents> = (payload: GatewayEvents[K]) => void;
 
-export class EventBus {
+/** What a feature sees of the event bus. */
+export interface Bus {
+  /** Returns the function that removes the listener. */
+  on<K extends keyof GatewayEvents>(name: K, listener: Listener<K>): () => void;
+  emit<K extends keyof GatewayEvents>(name: K, payload: GatewayEvents[K]): void;
+}
+
+export class EventBus implements Bus {
   readonly #emitter = new EventEmitter({ captureRejections: false });
 
   /** A listener that throws is reported here; it must not break the emitter (the ingest path). */
@@ -48,7 +51,6 @@ export class EventBus {
     this.#emitter.setMaxListeners(100);
   }
 
-  /** Returns the function that removes the listener, so a feature can drop all of its own in stop(). */
   on<K extends keyof GatewayEvents>(name: K, listener: Listener<K>): () => void {
     const guarded = (payload: GatewayEvents[K]) => {
       try {
@@ -63,5 +65,34 @@ export class EventBus {
 
   emit<K extends keyof GatewayEvents>(name: K, payload: GatewayEvents[K]): void {
     this.#emitter.emit(name, payload);
+  }
+
+  /** A view of this bus for one feature: close() removes every listener added through it. */
+  scope(): ScopedBus {
+    return new ScopedBus(this);
+  }
+}
+
+export class ScopedBus implements Bus {
+  readonly #offs = new Set<() => void>();
+
+  constructor(private readonly parent: EventBus) {}
+
+  on<K extends keyof GatewayEvents>(name: K, listener: Listener<K>): () => void {
+    const off = this.parent.on(name, listener);
+    const remove = () => {
+      this.#offs.delete(remove);
+      off();
+    };
+    this.#offs.add(remove);
+    return remove;
+  }
+
+  emit<K extends keyof GatewayEvents>(name: K, payload: GatewayEvents[K]): void {
+    this.parent.emit(name, payload);
+  }
+
+  close(): void {
+    for (const off of [...this.#offs]) off();
   }
 }

@@ -3,23 +3,24 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { deviceKinds } from "../devices/index.ts";
-import { AlertsExtension } from "./alerts/extension.ts";
 import { EmbeddedBroker } from "./broker/embedded.ts";
 import { ExternalBroker } from "./broker/external.ts";
 import type { MqttLink } from "./broker/link.ts";
-import type { Config } from "./config.ts";
-import { DetectorExtension } from "./detector/extension.ts";
-import { EventBus } from "./events.ts";
-import type { Core, Extension } from "./extension.ts";
+import type { CommandGate } from "./commands/gate.ts";
+import { noticesOf, type Config } from "./config.ts";
+import { assembleCore, commandGateFor } from "./core-assembly.ts";
+import { keepEvidenceFor } from "./evidence/retention.ts";
+import type { Feature, FeatureModule } from "./feature.ts";
+import { startFeatures, type FeatureHost, type HostCore } from "./feature-host.ts";
+import { features } from "./features.ts";
 import { HealthPoints } from "./health.ts";
-import { HttpRoutes, sendJson } from "./http/routes.ts";
+import { sendJson } from "./http/routes.ts";
 import { HttpServer } from "./http/server.ts";
 import { sinkFor } from "./influx/connect.ts";
 import { Spool } from "./influx/spool.ts";
 import { InfluxWriter } from "./influx/writer.ts";
 import { IngestRouter } from "./ingest/router.ts";
 import { gatewayTopic } from "./ingest/topic.ts";
-import { LiftGuardExtension } from "./lift/extension.ts";
 import { createLogger } from "./log.ts";
 import { allMeasurements } from "./measurements.ts";
 import { GatewayMetrics } from "./metrics.ts";
@@ -29,9 +30,9 @@ export interface GatewayOptions {
   log?: Logger;
 }
 
-async function connectBroker(config: Config, metrics: GatewayMetrics, log: Logger, dataDir: string): Promise<MqttLink> {
+async function connectBroker(config: Config, gate: CommandGate, metrics: GatewayMetrics, log: Logger, dataDir: string): Promise<MqttLink> {
   const b = config.broker;
-  if (b.mode === "embedded") return EmbeddedBroker.start({ host: b.host, port: b.port, site: config.site, security: config.security, metrics: metrics.registry, log, dataDir });
+  if (b.mode === "embedded") return EmbeddedBroker.start({ host: b.host, port: b.port, site: config.site, security: config.security, metrics: metrics.registry, log, dataDir, commandGate: gate });
   return ExternalBroker.connect({
     url: b.url as string,
     clientId: b.clientId,
@@ -42,15 +43,26 @@ async function connectBroker(config: Config, metrics: GatewayMetrics, log: Logge
   });
 }
 
+/** Something started that must be stopped: a feature's host, or a core part (health sampling, ingest). */
+interface Running {
+  name: string;
+  stop(): Promise<void>;
+}
+
 /**
- * The small core: broker link, event bus, InfluxDB writer, HTTP routes; then the features, each an
- * Extension that starts and stops on its own. Stopping runs in reverse order.
+ * The small core: broker link, command gate, event bus, InfluxDB writer, evidence store, staff
+ * logins, HTTP routes; then the features of gateway/features.ts, each in its own FeatureHost, then
+ * the ingest router, so that every consumer is listening before the first device message. Stopping
+ * runs in reverse order.
  */
 export class Gateway {
-  readonly extensions: Extension[] = [];
+  readonly #hosts: FeatureHost[] = [];
+  /** in start order; stopped in reverse */
+  readonly #running: Running[] = [];
+  readonly #cleanup: Array<() => void> = [];
 
   private constructor(
-    readonly core: Core,
+    readonly core: HostCore,
     readonly metrics: GatewayMetrics,
     private readonly writer: InfluxWriter | undefined,
     private readonly spool: Spool | undefined,
@@ -59,10 +71,10 @@ export class Gateway {
 
   static async start(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
     const log = options.log ?? createLogger(config.logLevel);
+    for (const notice of noticesOf(config)) log.warn(notice);
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const metrics = new GatewayMetrics(config.site);
-    const bus = new EventBus((event, err) => log.error({ err, event }, "event listener failed"));
 
     let writer: InfluxWriter | undefined;
     let spool: Spool | undefined;
@@ -80,18 +92,10 @@ export class Gateway {
       writer.start();
     }
 
-    const mqtt = await connectBroker(config, metrics, log, dataDir);
-    const routes = new HttpRoutes();
-    const core: Core = {
-      config,
-      bus,
-      mqtt,
-      writePoint: writer ? (p) => writer.write(p) : () => {},
-      metrics: metrics.registry,
-      log,
-      http: routes,
-      dataDir,
-    };
+    const gate = commandGateFor(config);
+    const mqtt = await connectBroker(config, gate, metrics, log, dataDir);
+    const core = assembleCore({ config, mqtt, gate, writePoint: writer ? (p) => writer.write(p) : () => {}, metrics: metrics.registry, log, dataDir });
+    const routes = core.http;
     routes.add("GET", "/metrics", async (_req, res) => {
       const body = await metrics.registry.metrics();
       res.writeHead(200, { "content-type": metrics.registry.contentType });
@@ -101,21 +105,25 @@ export class Gateway {
     const http = config.http.enabled ? await HttpServer.start(routes, config.http.host, config.http.port, log) : undefined;
 
     const gateway = new Gateway(core, metrics, writer, spool, http);
-    // Consumers start before the ingest router, so no device event is missed; stop runs in reverse.
-    const features: Extension[] = [new HealthPoints(core, metrics, hostname())];
-    const alerts = config.alerts.enabled ? new AlertsExtension(core, config.alerts) : undefined;
-    if (alerts) features.push(alerts);
-    if (config.detector.enabled) features.push(new DetectorExtension(core, config.detector));
-    // Releasing a hold or disabling a guard over HTTP needs a console login; without the console, nobody.
-    if (config.lift.enabled) features.push(new LiftGuardExtension(core, config.lift, { authenticate: (req) => alerts?.staffUser(req) }));
-    features.push(new IngestRouter(core, deviceKinds, metrics, pointContext(config.privacy)));
-    for (const ext of features) {
-      await ext.start();
-      gateway.extensions.push(ext);
+    gateway.#cleanup.push(keepEvidenceFor(core.evidence, config.evidence.retentionDays, log.child({ part: "evidence" })));
+    const health = new HealthPoints(core, metrics, hostname());
+    await health.start();
+    gateway.#running.push(health);
+    for (const host of await startFeatures(features, core)) {
+      gateway.#hosts.push(host);
+      gateway.#running.push({ name: host.key, stop: () => host.stop() });
     }
+    const router = new IngestRouter(core, deviceKinds, metrics, pointContext(config.privacy));
+    await router.start();
+    gateway.#running.push(router);
     await mqtt.publish(gatewayTopic(config.site, "status"), "online", { qos: 1, retain: true });
     log.info({ site: config.site, broker: config.broker.mode, influx: config.influx.enabled ? `${config.influx.url} (v${config.influx.version})` : "off", http: http ? `${config.http.host}:${http.port}` : "off" }, "linli gateway started");
     return gateway;
+  }
+
+  /** The running instance of a feature, when it is enabled (its config schema does not matter here, hence `any`). */
+  feature<F extends Feature>(module: FeatureModule<string, any, F>): F | undefined {
+    return this.#hosts.find((h) => h.key === module.key)?.feature as F | undefined;
   }
 
   /** The embedded broker, when the gateway runs one. */
@@ -124,18 +132,20 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
-    for (const ext of [...this.extensions].reverse()) {
+    for (const part of this.#running.splice(0).reverse()) {
       try {
-        await ext.stop();
+        await part.stop();
       } catch (err) {
-        this.core.log.error({ err, extension: ext.name }, "extension failed to stop");
+        this.core.log.error({ err, part: part.name }, "failed to stop");
       }
     }
-    this.extensions.length = 0;
+    this.#hosts.length = 0;
+    for (const fn of this.#cleanup.splice(0)) fn();
     await this.core.mqtt.publish(gatewayTopic(this.core.config.site, "status"), "offline", { qos: 1, retain: true }).catch(() => {});
     await this.writer?.stop();
     this.spool?.close();
     await this.http?.close();
     await this.core.mqtt.close();
+    this.core.evidence.close();
   }
 }

@@ -1,5 +1,6 @@
-import type { Core, Extension } from "./extension.ts";
-import { defineMeasurement, type Point } from "./influx/point.ts";
+import type { Core } from "./core.ts";
+import type { Feature } from "./feature.ts";
+import { defineMeasurement, pointOf, type Point } from "./influx/point.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export const gatewayMeasurement = defineMeasurement({
@@ -28,18 +29,12 @@ export const gatewayRejectedMeasurement = defineMeasurement({
   fields: { count: "integer" },
 });
 
-/** The `gateway` and `gateway_rejected` points for one sample of a gateway's totals. */
-export function gatewayPoints(
-  tags: { site: string; host: string },
-  t: GatewayMetrics["totals"],
-  rejectedByReason: ReadonlyMap<string, number>,
-  ts: number,
-  uptimeS: number,
-): Point[] {
+/** The `gateway` and `gateway_rejected` points for one sample of a gateway's counters. */
+export function gatewayPoints(tags: { site: string; host: string }, metrics: GatewayMetrics, ts: number, uptimeS: number): Point[] {
+  const t = metrics.totals;
   const mem = process.memoryUsage();
-  const points: Point[] = [
-    {
-      measurement: gatewayMeasurement.name,
+  const points = [
+    pointOf(gatewayMeasurement, {
       tags,
       ts,
       fields: {
@@ -55,14 +50,14 @@ export function gatewayPoints(
         rss_bytes: mem.rss,
         uptime_s: uptimeS,
       },
-    },
+    }),
   ];
-  for (const [reason, count] of rejectedByReason) points.push({ measurement: gatewayRejectedMeasurement.name, tags: { ...tags, reason }, ts, fields: { count } });
+  for (const [reason, count] of metrics.rejectedByReason) points.push(pointOf(gatewayRejectedMeasurement, { tags: { ...tags, reason }, ts, fields: { count } }));
   return points;
 }
 
 /** Samples the gateway's counters into InfluxDB for the health board. */
-export class HealthPoints implements Extension {
+export class HealthPoints implements Feature {
   readonly name = "health";
   #timer: NodeJS.Timeout | undefined;
   readonly #startedAt = Date.now();
@@ -77,7 +72,7 @@ export class HealthPoints implements Extension {
   sample(now = Date.now()): void {
     const tags = { site: this.core.config.site, host: this.host };
     const uptimeS = Math.round((now - this.#startedAt) / 1000);
-    for (const p of gatewayPoints(tags, this.metrics.totals, this.metrics.rejectedByReason, now, uptimeS)) this.core.writePoint(p);
+    for (const p of gatewayPoints(tags, this.metrics, now, uptimeS)) this.core.writePoint(p);
   }
 
   async start(): Promise<void> {

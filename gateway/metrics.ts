@@ -1,32 +1,89 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { RejectReason } from "./events.ts";
 
+/** The gateway's totals since start: the /healthz keys, and what the `gateway` measurement samples. */
+export interface GatewayTotals {
+  messagesIn: number;
+  rejected: number;
+  tsRestamped: number;
+  pointsWritten: number;
+  writeErrors: number;
+  spoolPoints: number;
+  spoolBytes: number;
+  spoolDropped: number;
+}
+
 /**
- * The gateway's own counters, exported twice: to Prometheus on /metrics, and as totals that the
- * `gateway` measurement samples into InfluxDB for the Grafana health board.
+ * A Prometheus counter whose counts are kept here, where they can be read synchronously: a scrape
+ * collects these same numbers, so nothing is counted twice.
+ */
+class Tally<L extends Record<string, string>> {
+  readonly #series = new Map<string, { labels: L; value: number }>();
+  readonly #labelNames: readonly (keyof L & string)[];
+
+  constructor(registry: Registry, config: { name: string; help: string; labelNames?: readonly (keyof L & string)[] }) {
+    const series = this.#series;
+    this.#labelNames = config.labelNames ?? [];
+    new Counter({
+      ...config,
+      labelNames: this.#labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of series.values()) this.inc(s.labels, s.value);
+      },
+    });
+  }
+
+  add(labels: L, n = 1): void {
+    const key = JSON.stringify(this.#labelNames.map((name) => labels[name]));
+    const s = this.#series.get(key);
+    if (s) s.value += n;
+    else this.#series.set(key, { labels, value: n });
+  }
+
+  series(): IterableIterator<{ labels: L; value: number }> {
+    return this.#series.values();
+  }
+
+  get total(): number {
+    let sum = 0;
+    for (const s of this.#series.values()) sum += s.value;
+    return sum;
+  }
+}
+
+/** A Prometheus gauge whose value is kept here, for the same reason. */
+class Level {
+  value = 0;
+
+  constructor(registry: Registry, config: { name: string; help: string }) {
+    const level = this;
+    new Gauge({
+      ...config,
+      registers: [registry],
+      collect() {
+        this.set(level.value);
+      },
+    });
+  }
+}
+
+/**
+ * The gateway's one set of counters. Prometheus reads them on /metrics; `totals` and
+ * `rejectedByReason` read the same numbers for /healthz and the `gateway` health points.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly totals = {
-    messagesIn: 0,
-    rejected: 0,
-    tsRestamped: 0,
-    pointsWritten: 0,
-    writeErrors: 0,
-    spoolPoints: 0,
-    spoolBytes: 0,
-    spoolDropped: 0,
-  };
-  readonly rejectedByReason = new Map<RejectReason, number>();
 
-  readonly #messagesIn = new Counter({ name: "linli_messages_in_total", help: "Device messages accepted", labelNames: ["kind", "channel"], registers: [this.registry] });
-  readonly #rejected = new Counter({ name: "linli_messages_rejected_total", help: "Device messages rejected", labelNames: ["reason"], registers: [this.registry] });
-  readonly #restamped = new Counter({ name: "linli_ts_restamped_total", help: "Messages whose device time was missing or skewed and replaced by the receive time", labelNames: ["cause"], registers: [this.registry] });
-  readonly #written = new Counter({ name: "linli_points_written_total", help: "Points InfluxDB accepted", registers: [this.registry] });
-  readonly #writeErrors = new Counter({ name: "linli_write_errors_total", help: "InfluxDB write failures", labelNames: ["reason"], registers: [this.registry] });
-  readonly #spoolPoints = new Gauge({ name: "linli_spool_points", help: "Points waiting in the on-disk spool", registers: [this.registry] });
-  readonly #spoolBytes = new Gauge({ name: "linli_spool_bytes", help: "Bytes waiting in the on-disk spool", registers: [this.registry] });
-  readonly #spoolDropped = new Counter({ name: "linli_spool_dropped_total", help: "Points dropped because the spool was full", registers: [this.registry] });
+  readonly #messagesIn = new Tally<{ kind: string; channel: string }>(this.registry, { name: "linli_messages_in_total", help: "Device messages accepted", labelNames: ["kind", "channel"] });
+  readonly #rejected = new Tally<{ reason: RejectReason }>(this.registry, { name: "linli_messages_rejected_total", help: "Device messages rejected", labelNames: ["reason"] });
+  readonly #restamped = new Tally<{ cause: "missing" | "skew" }>(this.registry, { name: "linli_ts_restamped_total", help: "Messages whose device time was missing or skewed and replaced by the receive time", labelNames: ["cause"] });
+  readonly #written = new Tally<Record<never, string>>(this.registry, { name: "linli_points_written_total", help: "Points InfluxDB accepted" });
+  readonly #writeErrors = new Tally<{ reason: "invalid_point" | "rejected" | "unavailable" }>(this.registry, { name: "linli_write_errors_total", help: "InfluxDB write failures", labelNames: ["reason"] });
+  readonly #spoolPoints = new Level(this.registry, { name: "linli_spool_points", help: "Points waiting in the on-disk spool" });
+  readonly #spoolBytes = new Level(this.registry, { name: "linli_spool_bytes", help: "Bytes waiting in the on-disk spool" });
+  readonly #spoolDropped = new Tally<Record<never, string>>(this.registry, { name: "linli_spool_dropped_total", help: "Points dropped because the spool was full" });
 
   constructor(site: string) {
     this.registry.setDefaultLabels({ site });
@@ -34,40 +91,49 @@ export class GatewayMetrics {
   }
 
   messageIn(kind: string, channel: string): void {
-    this.totals.messagesIn++;
-    this.#messagesIn.inc({ kind, channel });
+    this.#messagesIn.add({ kind, channel });
   }
 
   rejected(reason: RejectReason): void {
-    this.totals.rejected++;
-    this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1);
-    this.#rejected.inc({ reason });
+    this.#rejected.add({ reason });
   }
 
   restamped(cause: "missing" | "skew"): void {
-    this.totals.tsRestamped++;
-    this.#restamped.inc({ cause });
+    this.#restamped.add({ cause });
   }
 
   pointsWritten(n: number): void {
-    this.totals.pointsWritten += n;
-    this.#written.inc(n);
+    this.#written.add({}, n);
   }
 
   writeError(reason: "invalid_point" | "rejected" | "unavailable", n = 1): void {
-    this.totals.writeErrors += n;
-    this.#writeErrors.inc({ reason }, n);
+    this.#writeErrors.add({ reason }, n);
   }
 
   setSpool(size: { points: number; bytes: number }): void {
-    this.totals.spoolPoints = size.points;
-    this.totals.spoolBytes = size.bytes;
-    this.#spoolPoints.set(size.points);
-    this.#spoolBytes.set(size.bytes);
+    this.#spoolPoints.value = size.points;
+    this.#spoolBytes.value = size.bytes;
   }
 
   spoolDropped(n: number): void {
-    this.totals.spoolDropped += n;
-    this.#spoolDropped.inc(n);
+    this.#spoolDropped.add({}, n);
+  }
+
+  /** A snapshot of the totals since start. */
+  get totals(): Readonly<GatewayTotals> {
+    return {
+      messagesIn: this.#messagesIn.total,
+      rejected: this.#rejected.total,
+      tsRestamped: this.#restamped.total,
+      pointsWritten: this.#written.total,
+      writeErrors: this.#writeErrors.total,
+      spoolPoints: this.#spoolPoints.value,
+      spoolBytes: this.#spoolBytes.value,
+      spoolDropped: this.#spoolDropped.total,
+    };
+  }
+
+  get rejectedByReason(): ReadonlyMap<RejectReason, number> {
+    return new Map([...this.#rejected.series()].map((s) => [s.labels.reason, s.value]));
   }
 }

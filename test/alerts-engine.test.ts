@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AlertsConfigInput } from "../gateway/alerts/config.ts";
@@ -146,18 +145,18 @@ describe("alert rules, dedup, escalation, MQTT and InfluxDB (embedded broker, re
   it("turns lift guard holds into alerts: hold start, max-hold timeout, faults", async () => {
     const bus = a.gw.gateway.core.bus;
     const t = Date.now();
-    // the lift guard keeps the best frame as a file and sends its id and SHA-256
+    // the lift guard keeps the best frame in the gateway's evidence store and sends its id and SHA-256
     const frame = Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Buffer.from("a lift camera frame")]);
-    const frameFile = join(a.gw.dataDir, "lift-frame-h-1.jpg");
-    writeFileSync(frameFile, frame);
+    const store = a.gw.gateway.core.evidence;
+    const kept = store.put(frame, { source: "lift-guard", subject: "h-1" });
     const frameSha = createHash("sha256").update(frame).digest("hex");
-    const evidence = { id: "h-1", sha256: frameSha, file: frameFile };
+    const evidence = { id: kept.id, sha256: kept.sha256 };
     bus.emit("lift.hold", { site: "demo", lift: "lift-07", holdId: "h-1", phase: "start", ts: t, startedAt: t, reason: "ebike", peakScore: 0.93, evidence });
     const hold = () => a.ext.store!.history(50).find((x) => x.type === "lift_hold" && x.place.device === "lift-07");
     expect(hold()).toMatchObject({ state: "open", severity: "warning", place: { kind: "lift", device: "lift-07" } });
     await waitFor("the frame kept as evidence", () => hold()?.evidence[0]?.id !== undefined, 3_000);
-    expect(hold()!.evidence).toEqual([{ role: "frame", sha256: frameSha, id: expect.stringMatching(/^ev-/), mime: "image/jpeg", verified: true }]);
-    expect(readFileSync(a.ext.evidence!.path(a.ext.evidence!.get(hold()!.evidence[0]!.id!)!))).toEqual(frame);
+    expect(hold()!.evidence).toEqual([{ role: "frame", sha256: frameSha, id: kept.id, mime: "image/jpeg", verified: true }]);
+    expect(readFileSync(store.path(store.get(hold()!.evidence[0]!.id!)!))).toEqual(frame);
     bus.emit("lift.hold", { site: "demo", lift: "lift-07", holdId: "h-1", phase: "end", ts: t + 1, startedAt: t, reason: "ebike", peakScore: 0.95, endReason: "max_hold", durationMs: 120_000 });
     expect(hold()).toMatchObject({ state: "resolved", resolvedBy: "system" });
     expect(ofType("lift_hold_timeout")).toEqual([expect.objectContaining({ severity: "critical", summary: expect.stringContaining("120 s") })]);

@@ -98,7 +98,7 @@ describe("throw evidence through the gateway", () => {
         { role: "snapshot", sha256: sha(photo), url: `${base}/snap.jpg`, id: expect.stringMatching(/^ev-/), mime: "image/jpeg", verified: true },
         { role: "clip", sha256: sha(clip), url: `${base}/clip.mp4`, id: expect.stringMatching(/^ev-/), mime: "video/mp4", verified: true },
       ]);
-      for (const e of good.evidence) expect(sha(readFileSync(a.ext.evidence!.path(a.ext.evidence!.get(e.id!)!)))).toBe(e.sha256);
+      for (const e of good.evidence) expect(sha(readFileSync(a.gw.gateway.core.evidence.path(a.gw.gateway.core.evidence.get(e.id!)!)))).toBe(e.sha256);
       const bad = byDevice("throw-cam-03")!;
       expect(bad.evidence[0]).not.toHaveProperty("id");
       expect(a.ext.store!.log(bad.id).map((l) => l.event)).toEqual(["opened", "evidence"]);

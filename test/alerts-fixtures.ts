@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AlertsConfigInput } from "../gateway/alerts/config.ts";
-import { AlertsExtension } from "../gateway/alerts/extension.ts";
+import { alertsFeature, type AlertsFeature } from "../gateway/alerts/feature.ts";
 import type { AlertChange } from "../gateway/alerts/types.ts";
 import type { ConfigInput } from "../gateway/config.ts";
 import { startTestGateway, type TestGateway } from "./services/gateway.ts";
@@ -8,7 +8,7 @@ import { freePort } from "./services/ports.ts";
 
 export interface AlertsGateway {
   gw: TestGateway;
-  ext: AlertsExtension;
+  ext: AlertsFeature;
   /** every alert.changed seen on the bus */
   changes: AlertChange[];
   stop(keepData?: boolean): Promise<void>;
@@ -19,7 +19,7 @@ export async function startAlertsGateway(alerts: AlertsConfigInput, overrides: C
   const gw = await startTestGateway({ ...overrides, alerts }, ...(dataDir ? [dataDir] : []));
   const changes: AlertChange[] = [];
   const offChanges = gw.gateway.core.bus.on("alert.changed", (c) => changes.push(c));
-  const ext = gw.gateway.extensions.find((e): e is AlertsExtension => e instanceof AlertsExtension);
+  const ext = gw.gateway.feature(alertsFeature);
   if (!ext) throw new Error("the gateway did not start the alerts feature");
   return {
     gw,

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseConfig } from "../gateway/config.ts";
+import { ConfigError, loadConfig, noticesOf, parseConfig } from "../gateway/config.ts";
 
 describe("config", () => {
   it("works with no file, on the documented defaults", () => {
@@ -15,7 +15,7 @@ describe("config", () => {
     expect(c.lift.opcua.nodeIds.door).toBe("ns=1;s={lift}.DoorState");
     expect(c.alerts.severity.throw).toBe("critical");
     expect(c.alerts.escalation.afterMinutes).toBe(5);
-    expect(c.alerts.evidence.retentionDays).toBe(30);
+    expect(c.evidence.retentionDays).toBe(30);
     expect(c.security.commands.requireEnvelope).toBe(true);
     expect(c.influx.retry).toEqual({ minDelayMs: 500, maxDelayMs: 30_000 });
   });
@@ -23,6 +23,18 @@ describe("config", () => {
   it("names the bad key in its error", () => {
     expect(() => parseConfig({ broker: { port: "1883x" } }, {})).toThrow(/broker\.port/);
     expect(() => parseConfig({ influx: { version: 3 } }, {})).toThrow(/influx\.version/);
+  });
+
+  it("takes an evidence retention set where it used to live, and says where it lives now", () => {
+    const old = parseConfig({ lift: { evidenceRetentionDays: 7 } }, {});
+    expect(old.evidence.retentionDays).toBe(7);
+    expect(noticesOf(old)).toEqual(["config key lift.evidenceRetentionDays has moved to evidence.retentionDays; please update the file"]);
+    expect(parseConfig({ alerts: { evidence: { retentionDays: 9, fetch: false } } }, {})).toMatchObject({ evidence: { retentionDays: 9 }, alerts: { evidence: { fetch: false } } });
+    expect(parseConfig({ lift: { evidenceRetentionDays: 7 }, evidence: { retentionDays: 7 } }, {}).evidence.retentionDays).toBe(7);
+    expect(noticesOf(parseConfig({ evidence: { retentionDays: 7 } }, {}))).toEqual([]);
+    // two places saying different things: the site must choose
+    expect(() => parseConfig({ lift: { evidenceRetentionDays: 7 }, alerts: { evidence: { retentionDays: 30 } } }, {})).toThrow(/alerts\.evidence\.retentionDays: moved to evidence\.retentionDays, which lift\.evidenceRetentionDays already sets to 7/);
+    expect(() => parseConfig({ lift: { evidenceRetentionDays: 7 }, evidence: { retentionDays: 30 } }, {})).toThrow(/evidence\.retentionDays/);
   });
 
   it("refuses a misspelt key instead of ignoring it", () => {

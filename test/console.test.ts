@@ -159,8 +159,8 @@ describe("security console in a real browser (Debian chromium via playwright-cor
     }, src!);
     expect(served).toEqual({ sha, type: "image/jpeg", size: jpeg.length });
     await expect(card.locator("img.snapshot").getAttribute("data-sha256")).resolves.toBe(sha);
-    const kept = a.ext.evidence!.bySha256(sha)!;
-    expect(readFileSync(a.ext.evidence!.path(kept))).toEqual(jpeg);
+    const kept = a.gw.gateway.core.evidence.bySha256(sha)!;
+    expect(readFileSync(a.gw.gateway.core.evidence.path(kept))).toEqual(jpeg);
   });
 
   it("updates the count on a repeat and lists the newest alert first, live", async () => {

@@ -9,7 +9,7 @@ import { seededRandom } from "../gateway/simulate/fleet.ts";
 import { startTestGateway, type TestGateway } from "./services/gateway.ts";
 import { waitFor } from "./services/ports.ts";
 import { tempDir } from "./services/process.ts";
-import { connectAs, counter, writeRegistry } from "./security-fixtures.ts";
+import { connectAs, counter, limitHits, writeRegistry } from "./security-fixtures.ts";
 
 /**
  * 100,000+ random and malformed payloads on every channel of every kind, spoofed topics, malformed
@@ -154,7 +154,7 @@ describe("fuzz: the broker and ingest under random and malformed input", () => {
 
   it("stays up with bounded memory, counts every reject, and loses nothing of a good device", async () => {
     const metrics = tg.gateway.metrics;
-    const sec = tg.gateway.broker!.securityMetrics;
+    const sec = tg.gateway.broker!.securityMetrics.registry;
     const port = Number(new URL(tg.brokerUrl).port);
     const valid = samples();
     let goodEvents = 0;
@@ -204,7 +204,7 @@ describe("fuzz: the broker and ingest under random and malformed input", () => {
     );
 
     // spoofing: other devices' topics, commands, other sites, $SYS: each refused and counted; the fuzzer is dropped
-    const deniedBefore = sec.totals.authzDenied;
+    const deniedBefore = await counter(sec, "linli_authz_denied_total");
     const spoofTopics = [
       `linli/${SITE}/lift/good-lift/state`,
       `linli/${SITE}/gate/fz-gate-1/event`,
@@ -224,27 +224,27 @@ describe("fuzz: the broker and ingest under random and malformed input", () => {
       await gone;
       c.end(true);
     }
-    expect(sec.totals.authzDenied - deniedBefore).toBe(SPOOFS);
+    expect((await counter(sec, "linli_authz_denied_total")) - deniedBefore).toBe(SPOOFS);
 
     // random logins: all refused and counted
-    const authBefore = sec.totals.authFailures;
+    const authBefore = await counter(sec, "linli_auth_failures_total");
     const LOGINS = 60;
     for (let i = 0; i < LOGINS; i++) {
       const id = pick(["good-lift", "nobody", `fz-lift-${int(3)}`, "x".repeat(60)]);
       await expect(connectAs(tg.brokerUrl, id, Buffer.from(Array.from({ length: int(40) + 1 }, () => int(256))).toString("latin1"))).rejects.toThrow();
     }
-    expect(sec.totals.authFailures - authBefore).toBe(LOGINS);
+    expect((await counter(sec, "linli_auth_failures_total")) - authBefore).toBe(LOGINS);
 
     // malformed packets over raw TCP: each kind refused and counted exactly
     const N = 40;
-    const before = { size: sec.limitsByReason.get("packet_size") ?? 0, header: sec.limitsByReason.get("malformed_header") ?? 0, protocol: sec.totals.protocolErrors };
+    const before = { size: await limitHits(sec, "packet_size"), header: await limitHits(sec, "malformed_header"), protocol: await counter(sec, "linli_mqtt_protocol_errors_total") };
     for (let i = 0; i < N; i++) await raw(port, Buffer.concat([Buffer.from([0x30]), remaining(300 * 1024 + int(1e8)), Buffer.alloc(int(2_000))]));
     for (let i = 0; i < N; i++) await raw(port, Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]));
     for (let i = 0; i < N; i++) await raw(port, packet(0x30, Buffer.concat([mqttString(`linli/${SITE}/lift/x/state`), Buffer.from("{}")]))); // PUBLISH before CONNECT
     for (let i = 0; i < N; i++) await raw(port, connectPacket(`c${i}`, "MQXX")); // bad protocol name
-    expect((sec.limitsByReason.get("packet_size") ?? 0) - before.size).toBe(N);
-    expect((sec.limitsByReason.get("malformed_header") ?? 0) - before.header).toBe(N);
-    expect(sec.totals.protocolErrors - before.protocol).toBe(2 * N);
+    expect((await limitHits(sec, "packet_size")) - before.size).toBe(N);
+    expect((await limitHits(sec, "malformed_header")) - before.header).toBe(N);
+    expect((await counter(sec, "linli_mqtt_protocol_errors_total")) - before.protocol).toBe(2 * N);
     // and pure noise: it may close as malformed or just end, but it never gets through or hangs the broker
     for (let i = 0; i < 200; i++) await raw(port, Buffer.from(Array.from({ length: int(300) + 1 }, () => int(256))));
 

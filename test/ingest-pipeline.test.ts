@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { deviceKinds } from "../devices/index.ts";
 import { IngestPipeline, type Outcome } from "../gateway/ingest/pipeline.ts";
+import { GatewayMetrics } from "../gateway/metrics.ts";
+import { mask } from "../gateway/privacy.ts";
 
 const NOW = 1_764_300_000_000;
 
-function pipeline(maxBytes: Record<string, number> = {}) {
-  return new IngestPipeline(deviceKinds, { site: "demo", maxClockSkewMs: 300_000, dedupWindow: 1_000, maxBytes, now: () => NOW });
+function pipeline(maxBytes: Record<string, number> = {}, counters = new GatewayMetrics("demo")) {
+  return new IngestPipeline(deviceKinds, { site: "demo", maxClockSkewMs: 300_000, dedupWindow: 1_000, maxBytes, pointContext: { protectId: mask }, counters, now: () => NOW });
 }
 
 function send(p: IngestPipeline, topic: string, payload: unknown): Outcome {
@@ -71,6 +73,36 @@ describe("ingest pipeline", () => {
     const fine = send(p, "linli/demo/lift/l1/state", { ...liftState, ts: NOW - 2_000 });
     expect(fine).toMatchObject({ status: "accepted", event: { ts: NOW - 2_000 } });
     expect(fine).not.toHaveProperty("restamped");
+  });
+
+  it("yields an accepted message's points, built with the site's privacy", () => {
+    const o = send(pipeline(), "linli/demo/gate/g1/event", gateEvent);
+    expect(o).toMatchObject({
+      status: "accepted",
+      points: [
+        {
+          measurement: "gate_pass",
+          tags: { site: "demo", gate: "g1", method: "plate", direction: "in", granted: "true" },
+          fields: { event_id: "g1-000123", subject: "沪A***45", plate_color: "blue", confidence: 0.97, count: 1 },
+          ts: NOW,
+        },
+      ],
+    });
+  });
+
+  it("counts every outcome it returns, except the ignored", async () => {
+    const metrics = new GatewayMetrics("demo");
+    const p = pipeline({}, metrics);
+    send(p, "linli/demo/lift/l1/state", liftState);
+    send(p, "linli/demo/lift/l1/state", { ...liftState, ts: undefined });
+    send(p, "linli/demo/lift/l1/state", "{floor: 12");
+    send(p, "linli/demo/lift/l1/cmd", { holdUntil: NOW });
+    expect(metrics.totals).toMatchObject({ messagesIn: 2, rejected: 1, tsRestamped: 1 });
+    expect([...metrics.rejectedByReason]).toEqual([["malformed_json", 1]]);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('linli_messages_in_total{kind="lift",channel="state",site="demo"} 2');
+    expect(text).toContain('linli_messages_rejected_total{reason="malformed_json",site="demo"} 1');
+    expect(text).toContain('linli_ts_restamped_total{cause="missing",site="demo"} 1');
   });
 
   it("ignores the command channels the gateway itself publishes on", () => {

@@ -4,18 +4,19 @@
  * the lift guard, and the simulated lift controller over real OPC UA on 127.0.0.1.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AlertsExtension } from "../gateway/alerts/extension.ts";
+import { alertsFeature } from "../gateway/alerts/feature.ts";
 import { hashPassword } from "../gateway/security/password.ts";
 import type { ConfigInput } from "../gateway/config.ts";
-import { DetectorExtension } from "../gateway/detector/extension.ts";
+import { detectorFeature, type DetectorFeature } from "../gateway/detector/feature.ts";
 import type { Point } from "../gateway/influx/point.ts";
 import { liftConfigSchema, type LiftConfig } from "../gateway/lift/config.ts";
 import type { HoldRecord, LiftAlert } from "../gateway/lift/events.ts";
-import { LiftGuardExtension } from "../gateway/lift/extension.ts";
+import { liftFeature, type LiftGuardFeature } from "../gateway/lift/feature.ts";
 import { startSimulatedController, type SimulatedController } from "../gateway/lift/sim/server.ts";
 import { BICYCLE, NEGATIVES, image, tempDir, testConfig } from "./detector-fixtures.ts";
 import { sleep, waitFor } from "./lift-helpers.ts";
@@ -29,8 +30,8 @@ const LIFTS = ["F1", "E1", "E2", "E4", "E5"];
 interface Rig {
   gw: TestGateway;
   camera: MqttClient;
-  guard: LiftGuardExtension;
-  detector: DetectorExtension;
+  guard: LiftGuardFeature;
+  detector: DetectorFeature;
   holds: HoldRecord[];
   alerts: LiftAlert[];
   points: Point[];
@@ -45,8 +46,8 @@ async function startRig(cfg: LiftConfig, detectorOverrides = {}, more: ConfigInp
     points.push(p);
     original(p);
   };
-  const detector = gw.gateway.extensions.find((e): e is DetectorExtension => e instanceof DetectorExtension);
-  const guard = gw.gateway.extensions.find((e): e is LiftGuardExtension => e instanceof LiftGuardExtension);
+  const detector = gw.gateway.feature(detectorFeature);
+  const guard = gw.gateway.feature(liftFeature);
   if (!detector || !guard) throw new Error("the gateway did not start the detector and the lift guard");
   await detector.ready();
   const holds: HoldRecord[] = [];
@@ -150,12 +151,17 @@ describe.sequential("lift guard end to end", () => {
     expect(start.written).toBe(true);
     expect(start.latencyMs).toBeGreaterThanOrEqual(0);
     expect(start.latencyMs).toBeLessThan(3_000);
-    // the evidence file is the e-bike frame, under its SHA-256
+    // the evidence is the e-bike frame, under its SHA-256, in the gateway's one evidence store
     expect(start.evidence).toBeDefined();
-    const saved = await readFile(start.evidence!.file);
+    const store = rig.gw.gateway.core.evidence;
+    const kept = store.get(start.evidence!.id);
+    expect(kept?.sha256).toBe(start.evidence!.sha256);
+    const file = store.path(kept!);
+    const saved = await readFile(file);
     expect(createHash("sha256").update(saved).digest("hex")).toBe(start.evidence!.sha256);
     expect(saved.equals(bicycle)).toBe(true);
-    expect(start.evidence!.file.startsWith(path.join(rig.gw.dataDir, "lift", "evidence") + path.sep)).toBe(true);
+    expect(file.startsWith(store.dir + path.sep)).toBe(true);
+    expect(existsSync(path.join(rig.gw.dataDir, "lift", "evidence"))).toBe(false);
     // InfluxDB points: lift_block start and end, and the latency point
     const blocks = rig.points.filter((p) => p.measurement === "lift_block" && p.tags.lift === "E1");
     expect(blocks.map((p) => p.tags.phase)).toEqual(["start", "end"]);
@@ -254,7 +260,7 @@ describe("lift guard end to end: detector fault", () => {
       expect(writes).toBe(0);
       expect(r.holds).toEqual([]);
       expect(r.guard.status().X1?.fault).toMatch(/model|missing|unavailable/);
-      const alertsExt = r.gw.gateway.extensions.find((e): e is AlertsExtension => e instanceof AlertsExtension);
+      const alertsExt = r.gw.gateway.feature(alertsFeature);
       const open = () => (alertsExt?.store?.unresolved() ?? []).filter((a) => a.place.device === "X1").map((a) => a.type);
       await waitFor("the fault alerted after its grace", () => open().length > 0, 5_000);
       expect(open()).toEqual(["lift_fault"]);

@@ -5,10 +5,10 @@
  */
 import path from "node:path";
 import { parseConfig } from "../gateway/config.ts";
-import { DetectorExtension } from "../gateway/detector/extension.ts";
+import { detectorFeature } from "../gateway/detector/feature.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../gateway/log.ts";
-import { LiftGuardExtension } from "../gateway/lift/extension.ts";
+import { liftFeature } from "../gateway/lift/feature.ts";
 
 const [endpoint, brokerPort, dataDir, leaseMs, liftId] = process.argv.slice(2);
 if (!endpoint || !brokerPort || !dataDir || !leaseMs || !liftId) throw new Error("usage: lift-gateway-child.ts <endpoint> <brokerPort> <dataDir> <leaseMs> <liftId>");
@@ -24,8 +24,8 @@ const config = parseConfig({
   lift: { opcua: { endpoint }, lifts: { [liftId]: {} }, frameStaleMs: 8_000, leaseMs: Number(leaseMs), renewMs: Math.floor(Number(leaseMs) / 3) },
 });
 const gateway = await Gateway.start(config, { log: createLogger("silent") });
-const detector = gateway.extensions.find((e): e is DetectorExtension => e instanceof DetectorExtension);
-const guard = gateway.extensions.find((e): e is LiftGuardExtension => e instanceof LiftGuardExtension);
+const detector = gateway.feature(detectorFeature);
+const guard = gateway.feature(liftFeature);
 if (!detector || !guard) throw new Error("the gateway did not start the detector and the lift guard");
 await detector.ready();
 const deadline = Date.now() + 20_000;

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, expect, it } from "vitest";
+import { FeatureHost } from "../gateway/feature-host.ts";
 import { HttpServer } from "../gateway/http/server.ts";
 import { liftConfigSchema } from "../gateway/lift/config.ts";
-import { LiftGuardExtension } from "../gateway/lift/extension.ts";
+import { liftFeature } from "../gateway/lift/feature.ts";
 import { testCore, type TestCore } from "./lift-helpers.ts";
 
 let cleanup: (() => Promise<void>)[] = [];
@@ -12,12 +13,13 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function rig(authenticate?: (req: import("node:http").IncomingMessage) => string | undefined) {
+async function rig(userOf: (req: import("node:http").IncomingMessage) => string | undefined) {
   const core: TestCore = await testCore();
-  const ext = new LiftGuardExtension(core, liftConfigSchema.parse({ link: "none", lifts: { h1: {} }, maxDisableMinutes: 60 }), authenticate ? { authenticate } : {});
-  await ext.start();
+  core.staff.provide({ userOf });
+  const host = await FeatureHost.start(liftFeature, core, liftConfigSchema.parse({ link: "none", lifts: { h1: {} }, maxDisableMinutes: 60 }));
+  const ext = host.feature;
   const server = await HttpServer.start(core.http, "127.0.0.1", 0, core.log);
-  cleanup.push(() => core.cleanup(), () => ext.stop(), () => server.close());
+  cleanup.push(() => core.cleanup(), () => host.stop(), () => server.close());
   const url = `http://127.0.0.1:${server.port}`;
   const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${url}${p}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
@@ -26,7 +28,8 @@ async function rig(authenticate?: (req: import("node:http").IncomingMessage) => 
 }
 
 it("HTTP staff API: disable caps at maxDisableMinutes, enable, unknown lift 404, bad body 400", async () => {
-  const { ext, post, audit, url } = await rig();
+  // a console login for every request: these checks are about the API, not about logins
+  const { ext, post, audit, url } = await rig(() => "erin");
   const r = await post("/api/lifts/h1/disable", { minutes: 500, by: "erin" });
   expect(r.status).toBe(200);
   const body = (await r.json()) as { disabledUntil: number };
@@ -45,7 +48,7 @@ it("HTTP staff API: disable caps at maxDisableMinutes, enable, unknown lift 404,
   ]);
 });
 
-it("HTTP staff API with an authenticator: 401 without a session, and the audit names the authenticated user", async () => {
+it("HTTP staff API with a console login: 401 without a session, and the audit names the authenticated user", async () => {
   const { post, audit } = await rig((req) => (req.headers.authorization === "Bearer good" ? "dave" : undefined));
   expect((await post("/api/lifts/h1/release", { by: "dave" })).status).toBe(401);
   expect((await post("/api/lifts/h1/release", {}, { authorization: "Bearer good" })).status).toBe(200);

@@ -1,21 +1,22 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeviceEvent } from "../devices/types.ts";
 import type { LiftState } from "../devices/lift.ts";
+import { FeatureHost } from "../gateway/feature-host.ts";
 import { liftConfigSchema } from "../gateway/lift/config.ts";
 import { sealCommand } from "../gateway/security/envelope.ts";
 import type { RelayCommand } from "../gateway/lift/controller/relay-link.ts";
 import type { HoldRecord } from "../gateway/lift/events.ts";
-import { LiftGuardExtension } from "../gateway/lift/extension.ts";
+import { liftFeature, type LiftGuardFeature } from "../gateway/lift/feature.ts";
 import { testCore, waitFor, type TestCore } from "./lift-helpers.ts";
 
 let cores: TestCore[] = [];
-let exts: LiftGuardExtension[] = [];
-let currentExt: LiftGuardExtension | null = null;
+let hosts: FeatureHost<LiftGuardFeature>[] = [];
+let currentExt: LiftGuardFeature | null = null;
 const ext = () => currentExt!;
 afterEach(async () => {
-  for (const e of exts) await e.stop();
+  for (const h of hosts) await h.stop();
   for (const c of cores) await c.cleanup();
-  exts = [];
+  hosts = [];
   cores = [];
 });
 
@@ -36,9 +37,9 @@ async function relayRig(config: Record<string, unknown> = {}) {
   const core = await testCore("demo", undefined, config);
   cores.push(core);
   const cfg = liftConfigSchema.parse({ link: "relay", leaseMs: 4_000, renewMs: 1_000 });
-  const ext = new LiftGuardExtension(core, cfg);
-  exts.push(ext);
-  await ext.start();
+  const host = await FeatureHost.start(liftFeature, core, cfg);
+  hosts.push(host);
+  const ext = host.feature;
   currentExt = ext;
   const cmds = () => core.memory.published.filter((p) => p.topic === "linli/demo/lift/r1/cmd").map((p) => ({ ...(JSON.parse(p.payload.toString()) as RelayCommand), retain: p.options?.retain, qos: p.options?.qos }));
   return { core, ext, cmds };
@@ -107,7 +108,7 @@ describe("relay-box mode", () => {
     expect(ext().status().r1?.disabledUntil ?? 0).toBe(0);
   });
 
-  it("with an external broker, checks the command envelope itself: unsealed and replayed commands are refused", async () => {
+  it("with an external broker, the command envelope is checked before the guard acts: unsealed and replayed commands are refused", async () => {
     const { core } = await relayRig({ broker: { mode: "external", url: "mqtt://broker.invalid:1883" }, security: { commands: { requireEnvelope: true, maxTtlMs: 60_000, replayCacheSize: 1_000 } } });
     core.bus.emit("device.event", state("r1", {}));
     detection(core, "r1", 0.1); // makes the guard for r1
@@ -127,9 +128,9 @@ describe("relay-box mode", () => {
   it("link none: observes, never commands", async () => {
     const core = await testCore();
     cores.push(core);
-    const ext = new LiftGuardExtension(core, liftConfigSchema.parse({ link: "none" }));
-    exts.push(ext);
-    await ext.start();
+    const host = await FeatureHost.start(liftFeature, core, liftConfigSchema.parse({ link: "none" }));
+    hosts.push(host);
+    const ext = host.feature;
     core.bus.emit("device.event", state("r1", {}));
     for (let i = 0; i < 6; i++) detection(core, "r1", 0.95);
     await new Promise((r) => setTimeout(r, 300));

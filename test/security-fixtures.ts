@@ -46,6 +46,11 @@ export async function counter(registry: Registry, name: string, labels: Record<s
   return data.values.filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val)).reduce((sum, v) => sum + v.value, 0);
 }
 
+/** Connections closed for one limit: clients disconnected for it, plus sockets refused for it. */
+export async function limitHits(registry: Registry, reason: string): Promise<number> {
+  return (await counter(registry, "linli_client_disconnected_total", { reason })) + (await counter(registry, "linli_connections_refused_total", { reason }));
+}
+
 /** Resolves when the client's connection has closed (the broker dropped it). */
 export function closed(client: MqttClient): Promise<void> {
   return new Promise((resolve) => {

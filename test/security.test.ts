@@ -13,7 +13,7 @@ import { DeviceRegistry } from "../gateway/security/registry.ts";
 import { startTestGateway, type TestGateway } from "./services/gateway.ts";
 import { freePort, waitFor } from "./services/ports.ts";
 import { tempDir } from "./services/process.ts";
-import { closed, connectAs, counter, grants, writeRegistry } from "./security-fixtures.ts";
+import { closed, connectAs, counter, grants, limitHits, writeRegistry } from "./security-fixtures.ts";
 
 const SITE = "sec";
 const state = (floor: number) => JSON.stringify({ ts: Date.now(), floor, door: "closed", moving: false, direction: "none", mode: "normal", loadPct: 10 });
@@ -350,15 +350,15 @@ describe("failed-login slowdown", () => {
     const broker = await EmbeddedBroker.start({ host: "127.0.0.1", port: 0, security: { registry: path, authFailures: { freeAttempts: 2, baseDelayMs: 20, maxDelayMs: 100 } }, dataDir: dir });
     try {
       const url = `mqtt://127.0.0.1:${broker.address.port}`;
-      const slowed = () => broker.securityMetrics.totals.authSlowed;
+      const slowed = () => counter(broker.securityMetrics.registry, "linli_auth_slowed_total");
       for (let i = 0; i < 3; i++) await expect(connectAs(url, "gate-09", `guess-${i}`)).rejects.toThrow();
-      expect(slowed()).toBe(0); // two free failures, and the third attempt was not yet slowed
+      expect(await slowed()).toBe(0); // two free failures, and the third attempt was not yet slowed
       await expect(connectAs(url, "gate-09", "guess-3")).rejects.toThrow();
-      expect(slowed()).toBe(1);
+      expect(await slowed()).toBe(1);
       const c = await connectAs(url, "gate-09", secrets["gate-09"]);
-      expect(slowed()).toBe(2);
+      expect(await slowed()).toBe(2);
       await c.endAsync();
-      expect(broker.securityMetrics.authFailuresByReason.get("bad_password")).toBe(4);
+      expect(await counter(broker.securityMetrics.registry, "linli_auth_failures_total", { reason: "bad_password" })).toBe(4);
     } finally {
       await broker.close();
       rmSync(dir, { recursive: true, force: true });
@@ -387,9 +387,9 @@ describe("in-flight limit", () => {
       s.resume(); // read (and drop) the CONNACK, so the broker's close is seen
       s.write(Buffer.concat([connect, ...Array.from({ length: 10 }, () => publish)]));
       await gone;
-      expect(broker.securityMetrics.limitsByReason.get("inflight")).toBe(1);
-      expect(broker.securityMetrics.totals.throttled).toBe(5);
-      expect(broker.securityMetrics.totals.protocolErrors).toBe(0); // the publishes still queued behind it are not errors of their own
+      expect(await limitHits(broker.securityMetrics.registry, "inflight")).toBe(1);
+      expect(await counter(broker.securityMetrics.registry, "linli_client_throttled_total")).toBe(5);
+      expect(await counter(broker.securityMetrics.registry, "linli_mqtt_protocol_errors_total")).toBe(0); // the publishes still queued behind it are not errors of their own
     } finally {
       await broker.close();
       rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { encodePayload, Fleet } from "../gateway/simulate/fleet.ts";
 import { sinkFor } from "../gateway/influx/connect.ts";
 import { parseConfig } from "../gateway/config.ts";
 import { allMeasurements } from "../gateway/measurements.ts";
+import { GatewayMetrics } from "../gateway/metrics.ts";
 import { pointContext } from "../gateway/privacy.ts";
 import { writePastDay } from "../gateway/simulate/past-day.ts";
 import { startInfluxd, type Influxd } from "./services/influxd.ts";
@@ -35,7 +36,8 @@ describe("simulated compound", () => {
   it("publishes only what the ingest pipeline accepts, over a simulated day", () => {
     const start = Date.UTC(2026, 10, 27, 0, 0, 0) - 8 * HOUR;
     let clock = start;
-    const pipeline = new IngestPipeline(deviceKinds, { site: "demo", maxClockSkewMs: 0, dedupWindow: 1_000_000, maxBytes: {}, now: () => clock });
+    const pointContext = { protectId: (id: string) => id };
+    const pipeline = new IngestPipeline(deviceKinds, { site: "demo", maxClockSkewMs: 0, dedupWindow: 1_000_000, maxBytes: {}, pointContext, counters: new GatewayMetrics("demo"), now: () => clock });
     const fleet = new Fleet(deviceKinds, { seed: 7, counts: { lift: 4, gate: 2, charger: 4, throw: 40 }, images: [Buffer.from([0xff, 0xd8, 0xff, 0xe0])] });
     const perChannel = new Map<string, number>();
     for (; clock < start + 24 * HOUR; clock += 1_000) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isScryptHash } from "../security/password.ts";
+import { consoleConfigSchema } from "../console/config.ts";
 
 export const severities = ["info", "warning", "critical"] as const;
 export type Severity = (typeof severities)[number];
@@ -46,22 +46,6 @@ const rulesSchema = z.strictObject({
   silentCheckMs: z.number().int().min(100).default(15_000),
 });
 
-const accountSchema = z.strictObject({
-  user: z.string().min(1).max(64),
-  /** `scrypt$N$r$p$salt$hash` from `linli console hash-password` */
-  passwordHash: z.string().refine(isScryptHash, "expected a hash from `linli console hash-password`"),
-  /** a name shown in the audit trail; defaults to user */
-  displayName: z.string().max(64).optional(),
-});
-
-const consoleSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  accounts: z.array(accountSchema).default([]),
-  sessionTtlMinutes: z.number().positive().default(720),
-  /** the console's default language; `?lang=en` or the toggle overrides it per browser */
-  language: z.enum(["zh", "en"]).default("zh"),
-});
-
 export const alertsConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** a repeat with the same dedup key within this window updates the alert and its count */
@@ -94,7 +78,6 @@ export const alertsConfigSchema = z.strictObject({
   retry: retrySchema.prefault({}),
   evidence: z
     .strictObject({
-      retentionDays: z.number().positive().default(30),
       /** fetch snapshotUrl / clipUrl of a throw event and keep the bytes when their SHA-256 matches */
       fetch: z.boolean().default(true),
       maxBytes: z.number().int().min(1_024).default(50 * 1024 * 1024),
@@ -107,7 +90,7 @@ export const alertsConfigSchema = z.strictObject({
   publicUrl: z.string().url().optional(),
   /** resolved alerts are kept this long for the history view and audits */
   historyDays: z.number().positive().default(400),
-  console: consoleSchema.prefault({}),
+  console: consoleConfigSchema.prefault({}),
 });
 
 export type AlertsConfig = z.infer<typeof alertsConfigSchema>;

@@ -1,6 +1,7 @@
 import type { DeviceEvent } from "../../devices/types.ts";
 import type { AlertsConfig } from "./config.ts";
-import { silentKey, type RuleAction } from "./rules.ts";
+import { silentAlert, silentKey } from "./rules/device-silent.ts";
+import type { RuleAction } from "./rules/rule.ts";
 import type { AlertStore } from "./store.ts";
 
 interface Seen {
@@ -50,18 +51,7 @@ export class SilenceWatcher {
       const limit = this.thresholdOf(s.kind);
       if (s.silent || limit <= 0 || now - s.at <= limit) continue;
       s.silent = true;
-      out.push({
-        raise: {
-          type: "device_silent",
-          dedupKey: silentKey(s.kind, s.device),
-          severity: this.cfg.severity.deviceSilent,
-          place: { site: s.site, kind: s.kind, device: s.device },
-          summary: `nothing for ${Math.round((now - s.at) / 1000)} s (expected within ${Math.round(limit / 1000)} s)`,
-          details: { lastSeenAt: s.at, silentAfterMs: limit },
-          evidence: [],
-          ts: now,
-        },
-      });
+      out.push(silentAlert(s, limit, now, this.cfg));
     }
     this.flush();
     return out;

@@ -85,3 +85,9 @@ export interface AlertCandidate {
   evidence: EvidenceRef[];
   ts: number;
 }
+
+declare module "../events.ts" {
+  interface GatewayEvents {
+    "alert.changed": AlertChange;
+  }
+}

@@ -1,6 +1,9 @@
 import { createHmac } from "node:crypto";
 import type { AlertsConfig, WebhookConfig } from "./config.ts";
-import { eventNames, placeText, severityNames, stateNames, summaryText, timeText, typeNames, type Lang } from "./i18n.ts";
+import type { Lang } from "../i18n.ts";
+import { eventNames, placeText, severityNames, stateNames, timeText } from "./i18n.ts";
+import { typeNames } from "./rules/index.ts";
+import { summaryText } from "./text.ts";
 import type { AlertChange } from "./types.ts";
 
 export interface WebhookRequest {

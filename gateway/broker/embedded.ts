@@ -6,6 +6,7 @@ import { Aedes } from "aedes";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import { deviceKinds } from "../../devices/index.ts";
+import { CommandGate } from "../commands/gate.ts";
 import { ConfigError } from "../config.ts";
 import type { DeviceKind } from "../../devices/types.ts";
 import { AuditLog } from "../security/audit.ts";
@@ -32,6 +33,8 @@ export interface EmbeddedOptions {
   /** security.auditFile is relative to this */
   dataDir?: string;
   kinds?: readonly DeviceKind[];
+  /** the gateway's command gate, for staff commands; default: one of the broker's own (standalone use) */
+  commandGate?: CommandGate;
 }
 
 type Deliver = (packet: { topic: string; payload: Buffer | string }, cb: () => void) => void;
@@ -86,12 +89,16 @@ export class EmbeddedBroker implements MqttLink {
     }
     if (config.tls.enabled && (!config.tls.cert || !config.tls.key)) throw new BrokerConfigError("security.tls.enabled needs security.tls.cert and security.tls.key (PEM files)");
 
+    const policy = new TopicPolicy(options.site ?? "demo", options.kinds ?? deviceKinds);
+    const commandGate = options.commandGate ?? new CommandGate({ policy, commands: config.commands });
+    if (commandGate.site !== policy.site) throw new Error(`the command gate is for site ${commandGate.site}, the broker for site ${policy.site}`);
     const metrics = new SecurityMetrics(options.metrics ?? new Registry());
     const security = new BrokerSecurity({
-      policy: new TopicPolicy(options.site ?? "demo", options.kinds ?? deviceKinds),
+      policy,
       config,
       metrics,
       log,
+      commandGate,
       ...(registry ? { registry, audit: new AuditLog(resolve(options.dataDir ?? "data", config.auditFile)) } : {}),
     });
     const aedes = await Aedes.createBroker({

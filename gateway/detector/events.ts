@@ -46,3 +46,10 @@ export interface DetectorFault {
   lift?: string;
   seq?: number;
 }
+
+declare module "../events.ts" {
+  interface GatewayEvents {
+    "lift.detection": LiftDetection;
+    "lift.detector.fault": DetectorFault;
+  }
+}

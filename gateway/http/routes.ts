@@ -10,8 +10,13 @@ interface Route {
   handler: Handler;
 }
 
+/** What a feature sees of the route table: it adds routes (the returned function removes one). */
+export interface RouteAdder {
+  add(method: string, path: string, handler: Handler): () => void;
+}
+
 /** The gateway's HTTP route table; features add their pages and APIs in start(). */
-export class HttpRoutes {
+export class HttpRoutes implements RouteAdder {
   readonly #routes: Route[] = [];
 
   /** Adds a route; returns the function that removes it. A path ending in "/*" matches a prefix. */
@@ -22,6 +27,25 @@ export class HttpRoutes {
     return () => {
       const i = this.#routes.indexOf(route);
       if (i >= 0) this.#routes.splice(i, 1);
+    };
+  }
+
+  /** A view of this table for one feature: close() removes every route added through it. */
+  scope(): RouteAdder & { close(): void } {
+    const removers = new Set<() => void>();
+    return {
+      add: (method, path, handler) => {
+        const off = this.add(method, path, handler);
+        const remove = () => {
+          removers.delete(remove);
+          off();
+        };
+        removers.add(remove);
+        return remove;
+      },
+      close: () => {
+        for (const off of [...removers]) off();
+      },
     };
   }
 

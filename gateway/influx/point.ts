@@ -21,6 +21,37 @@ export interface Point {
   ts: number;
 }
 
+/** Keeps the literal tag list and field map, so points can be checked against them at compile time. */
 export function defineMeasurement<const M extends Measurement>(m: M): M {
   return m;
+}
+
+type ValueOf<T extends FieldType> = T extends "boolean" ? boolean : T extends "string" ? string : number;
+
+export type TagName<M extends Measurement> = M["tags"][number];
+
+/** A measurement's tags; any may be left out, as InfluxDB allows. */
+export type TagsOf<M extends Measurement> = { [K in TagName<M>]?: string };
+
+/** A measurement's fields, typed as declared; any may be left out (or undefined), as InfluxDB allows. */
+export type FieldsOf<M extends Measurement> = { [K in keyof M["fields"]]?: ValueOf<M["fields"][K]> };
+
+function defined<V>(values: Record<string, V | undefined>): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * Builds a point of a declared measurement: a misspelt tag or field, or a value of the wrong type,
+ * is a compile error. Undefined values are left out, so an optional payload value maps to a field
+ * without a conditional spread (which would escape the excess-property check).
+ */
+export function pointOf<M extends Measurement>(measurement: M, point: { tags: TagsOf<M>; fields: FieldsOf<M>; ts: number }): Point {
+  return {
+    measurement: measurement.name,
+    tags: defined<string>(point.tags),
+    fields: defined<FieldValue>(point.fields as Record<string, FieldValue | undefined>),
+    ts: point.ts,
+  };
 }

@@ -1,6 +1,8 @@
-import type { Channel, DeviceEvent, DeviceKind, MessageMeta } from "../../devices/types.ts";
+import type { Channel, DeviceEvent, DeviceKind, MessageMeta, PointContext } from "../../devices/types.ts";
 import type { InboundMessage } from "../broker/link.ts";
 import type { RejectReason } from "../events.ts";
+import type { Point } from "../influx/point.ts";
+import type { GatewayMetrics } from "../metrics.ts";
 import { RecentKeys } from "./dedup.ts";
 import { parseDeviceTopic } from "./topic.ts";
 
@@ -10,11 +12,17 @@ export interface PipelineOptions {
   dedupWindow: number;
   /** `<kind>/<channel>` -> bytes, overriding a channel's own cap */
   maxBytes: Readonly<Record<string, number>>;
+  /** how the points of accepted messages protect personal data */
+  pointContext: PointContext;
+  /** every outcome but `ignored` is counted here */
+  counters: IngestCounters;
   now?: () => number;
 }
 
+export type IngestCounters = Pick<GatewayMetrics, "messageIn" | "rejected" | "restamped">;
+
 export type Outcome =
-  | { status: "accepted"; event: DeviceEvent; channel: Channel<unknown>; restamped?: "missing" | "skew" }
+  | { status: "accepted"; event: DeviceEvent; points: Point[]; restamped?: "missing" | "skew" }
   | { status: "rejected"; reason: RejectReason; detail: string }
   /** a command topic the gateway itself publishes on: not device input */
   | { status: "ignored" };
@@ -22,9 +30,10 @@ export type Outcome =
 const reject = (reason: RejectReason, detail: string): Outcome => ({ status: "rejected", reason, detail });
 
 /**
- * Turns one MQTT message into a canonical device event, or a reason it is refused. The steps run
- * cheapest first: topic, kind, channel, size cap (before any parsing), decode, schema, identity,
- * duplicates, time.
+ * Turns one MQTT message into a canonical device event and its points, or a reason it is refused,
+ * and counts the outcome: the one path from a message to InfluxDB, for live traffic and simulated
+ * days alike. The steps run cheapest first: topic, kind, channel, size cap (before any parsing),
+ * decode, schema, identity, duplicates, time.
  */
 export class IngestPipeline {
   readonly #kinds: ReadonlyMap<string, DeviceKind>;
@@ -41,6 +50,17 @@ export class IngestPipeline {
   }
 
   accept(message: InboundMessage): Outcome {
+    const outcome = this.#decide(message);
+    const { counters } = this.options;
+    if (outcome.status === "rejected") counters.rejected(outcome.reason);
+    else if (outcome.status === "accepted") {
+      counters.messageIn(outcome.event.kind, outcome.event.channel);
+      if (outcome.restamped) counters.restamped(outcome.restamped);
+    }
+    return outcome;
+  }
+
+  #decide(message: InboundMessage): Outcome {
     const receivedAt = this.#now();
     const topic = parseDeviceTopic(message.topic);
     if (!topic || topic.site !== this.options.site) return reject("bad_topic", `not linli/${this.options.site}/<kind>/<deviceId>/<channel>`);
@@ -86,6 +106,6 @@ export class IngestPipeline {
     else ts = deviceTs;
 
     const event: DeviceEvent = { site: topic.site, kind: topic.kind, deviceId: topic.deviceId, channel: topic.channel, ts, receivedAt, data };
-    return { status: "accepted", event, channel, ...(restamped ? { restamped } : {}) };
+    return { status: "accepted", event, points: channel.points(event, this.options.pointContext), ...(restamped ? { restamped } : {}) };
   }
 }

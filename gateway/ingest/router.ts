@@ -1,15 +1,17 @@
 import type { DeviceKind, PointContext } from "../../devices/types.ts";
-import type { Core, Extension } from "../extension.ts";
+import type { Core } from "../core.ts";
+import type { Feature } from "../feature.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { IngestPipeline } from "./pipeline.ts";
 import { gatewayTopic, siteDeviceFilter } from "./topic.ts";
 
 /**
- * Feeds every device message of the site through the ingest pipeline: accepted events go onto the
- * bus and their points to the writer; rejects are counted, logged at debug, put on the bus and
- * published to `linli/<site>/gateway/rejected` so an installer can watch what a device gets wrong.
+ * Feeds every device message of the site through the ingest pipeline, which counts them: accepted
+ * events go onto the bus and their points to the writer; rejects are logged at debug, put on the
+ * bus and published to `linli/<site>/gateway/rejected` so an installer can watch what a device
+ * gets wrong.
  */
-export class IngestRouter implements Extension {
+export class IngestRouter implements Feature {
   readonly name = "ingest";
   readonly #pipeline: IngestPipeline;
   #unsubscribe: (() => Promise<void>) | undefined;
@@ -17,11 +19,11 @@ export class IngestRouter implements Extension {
   constructor(
     private readonly core: Core,
     kinds: readonly DeviceKind[],
-    private readonly metrics: GatewayMetrics,
-    private readonly points: PointContext,
+    metrics: GatewayMetrics,
+    pointContext: PointContext,
   ) {
     const { site, ingest } = core.config;
-    this.#pipeline = new IngestPipeline(kinds, { site, maxClockSkewMs: ingest.maxClockSkewMs, dedupWindow: ingest.dedupWindow, maxBytes: ingest.maxBytes });
+    this.#pipeline = new IngestPipeline(kinds, { site, maxClockSkewMs: ingest.maxClockSkewMs, dedupWindow: ingest.dedupWindow, maxBytes: ingest.maxBytes, pointContext, counters: metrics });
   }
 
   async start(): Promise<void> {
@@ -32,17 +34,13 @@ export class IngestRouter implements Extension {
       if (outcome.status === "ignored") return;
       if (outcome.status === "rejected") {
         const rejection = { topic: message.topic, reason: outcome.reason, detail: outcome.detail, receivedAt: Date.now() };
-        this.metrics.rejected(outcome.reason);
         this.core.log.debug(rejection, "message rejected");
         this.core.bus.emit("device.rejected", rejection);
         this.core.mqtt.publish(rejectedTopic, JSON.stringify(rejection)).catch(() => {});
         return;
       }
-      const { event, channel, restamped } = outcome;
-      this.metrics.messageIn(event.kind, event.channel);
-      if (restamped) this.metrics.restamped(restamped);
-      for (const point of channel.points(event, this.points)) this.core.writePoint(point);
-      this.core.bus.emit("device.event", event);
+      for (const point of outcome.points) this.core.writePoint(point);
+      this.core.bus.emit("device.event", outcome.event);
     });
   }
 

@@ -33,3 +33,46 @@ export function alertTopic(site: string, id: string): string {
 export function gatewayTopic(site: string, name: "status" | "rejected"): string {
   return `linli/${site}/gateway/${name}`;
 }
+
+/** Everything under one site: the gateway account's and staff's read scope. */
+export function siteFilter(site: string): string {
+  return `linli/${site}/#`;
+}
+
+/** Staff answers live under `linli/<site>/staff/<account>/...`; this is the part before the account. */
+export function staffReplyPrefix(site: string): string {
+  return `linli/${site}/staff/`;
+}
+
+/** One staff account's reply space, as a filter. */
+export function staffReplyFilter(site: string, account: string): string {
+  return `${staffReplyPrefix(site)}${account}/#`;
+}
+
+/** A staff command to one lift's guard. */
+export function guardCommandTopic(site: string, liftId: string): string {
+  return `linli/${site}/lift/${liftId}/guard/set`;
+}
+
+/** Staff commands to every lift guard of a site. */
+export function guardCommandFilter(site: string): string {
+  return guardCommandTopic(site, "+");
+}
+
+/** Where a lift guard answers its staff commands by default. */
+export function guardResultTopic(site: string, liftId: string): string {
+  return `linli/${site}/lift/${liftId}/guard/result`;
+}
+
+/** The lift a guard command topic is for, or undefined when it is not one. */
+export function guardCommandLift(site: string, topic: string): string | undefined {
+  const [before, after] = guardCommandTopic(site, "\0").split("\0") as [string, string];
+  if (!topic.startsWith(before) || !topic.endsWith(after)) return undefined;
+  const id = topic.slice(before.length, topic.length - after.length);
+  return id.length > 0 && !id.includes("/") ? id : undefined;
+}
+
+/** Commands to one device (a lift's relay box, ...): an outbound channel, which the ingest path ignores. */
+export function deviceCommandTopic(site: string, kind: string, deviceId: string): string {
+  return deviceTopic({ site, kind, deviceId, channel: "cmd" });
+}

@@ -68,10 +68,8 @@ export const liftConfigSchema = z
     announceRepeatMs: z.number().int().min(0).default(15_000),
     /** longest a staff member may disable the guard on one lift */
     maxDisableMinutes: z.number().int().min(1).default(24 * 60),
-    /** keep the best frame of each hold under dataDir/lift/evidence */
+    /** keep the best frame of each hold in the evidence store (deleted after evidence.retentionDays) */
     keepEvidence: z.boolean().default(true),
-    /** evidence files older than this are deleted (the alerts feature copies what it needs into its own store) */
-    evidenceRetentionDays: z.number().min(1).default(30),
   })
   .refine((c) => c.confirmN <= c.confirmM, { message: "confirmN must not exceed confirmM", path: ["confirmN"] })
   .refine((c) => c.renewMs * 2 <= c.leaseMs, { message: "renewMs must be at most half of leaseMs, so one lost write does not drop a hold", path: ["renewMs"] });

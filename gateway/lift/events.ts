@@ -18,7 +18,8 @@ export interface HoldRecord {
   latencyMs?: number;
   /** whether the controller acknowledged the first lease write (start only) */
   written?: boolean;
-  evidence?: { id: string; sha256: string; file: string };
+  /** the best frame, in the core evidence store */
+  evidence?: { id: string; sha256: string };
 }
 
 /** `lift.alert`: something staff should see (the alerts feature delivers it). */
@@ -44,4 +45,12 @@ export interface StaffAudit {
   /** what it did: released a hold, nothing to release, ... */
   result: string;
   requestId?: string;
+}
+
+declare module "../events.ts" {
+  interface GatewayEvents {
+    "lift.hold": HoldRecord;
+    "lift.alert": LiftAlert;
+    "lift.staff": StaffAudit;
+  }
 }

@@ -1,3 +1,4 @@
+// Over ~250 lines on purpose: one state machine, whose safety rules are only checkable side by side.
 import type { CarState } from "./controller/link.ts";
 
 /** The guard's settings for one lift (the config, with per-lift overrides applied). */

@@ -1,4 +1,3 @@
-import { appendFile, mkdir } from "node:fs/promises";
 import { defineMeasurement, type Point } from "../influx/point.ts";
 import type { HoldRecord } from "./events.ts";
 
@@ -46,20 +45,4 @@ export function holdPoint(r: HoldRecord): Point {
     },
     ts: r.ts,
   };
-}
-
-/** Append-only JSON lines: one per staff command (who, when, what, result). */
-export class AuditLog {
-  #queue: Promise<void> = Promise.resolve();
-  #ready: Promise<void> | null = null;
-
-  constructor(readonly file: string, readonly dir: string) {}
-
-  append(entry: object): Promise<void> {
-    this.#ready ??= mkdir(this.dir, { recursive: true }).then(() => {});
-    const line = `${JSON.stringify(entry)}\n`;
-    // serialised, so lines never interleave
-    this.#queue = this.#queue.then(() => this.#ready).then(() => appendFile(this.file, line, { flag: "a", mode: 0o640 }));
-    return this.#queue;
-  }
 }

@@ -9,11 +9,12 @@ export const staffCommandSchema = z.strictObject({
   by: z.string().trim().min(1).max(200),
   /** echoed in the response, so a client can match it */
   requestId: z.string().max(200).optional(),
-  /** MQTT only: where to publish the response (default linli/<site>/lift/<id>/guard/result) */
+  /** MQTT only: where to publish the response (default: the lift's guard result topic); the command gate has checked it */
   responseTopic: z.string().max(500).optional(),
 });
 export type StaffCommand = z.infer<typeof staffCommandSchema>;
 
+/** The body of every answer, whether it goes out over MQTT or HTTP. */
 export interface StaffResponse {
   ok: boolean;
   lift: string;
@@ -25,22 +26,9 @@ export interface StaffResponse {
   disabledUntil?: number;
 }
 
-/** `linli/<site>/lift/+/guard/set`: the request topic; responses go to `.../guard/result`. */
-export function staffTopics(site: string): { request: string; result: (liftId: string) => string; liftOf: (topic: string) => string | null } {
-  const prefix = `linli/${site}/lift/`;
-  return {
-    request: `${prefix}+/guard/set`,
-    result: (liftId) => `${prefix}${liftId}/guard/result`,
-    liftOf: (topic) => {
-      if (!topic.startsWith(prefix) || !topic.endsWith("/guard/set")) return null;
-      const id = topic.slice(prefix.length, -"/guard/set".length);
-      return id.length > 0 && !id.includes("/") ? id : null;
-    },
-  };
-}
-
-/** Parses an HTTP path `/api/lifts/<id>/<action>`. */
-export function parseLiftPath(pathname: string): { lift: string; action: string } | null {
-  const m = /^\/api\/lifts\/([A-Za-z0-9_.-]+)\/([a-z]+)$/.exec(pathname);
-  return m && m[1] && m[2] ? { lift: m[1], action: m[2] } : null;
+/** A command body checked against the schema, or what is wrong with it (`minutes: ...; by: ...`). */
+export function parseStaffCommand(body: unknown): { ok: true; command: StaffCommand } | { ok: false; error: string } {
+  const parsed = staffCommandSchema.safeParse(body);
+  if (parsed.success) return { ok: true, command: parsed.data };
+  return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
 }

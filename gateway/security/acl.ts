@@ -1,6 +1,6 @@
 import type { DeviceKind } from "../../devices/types.ts";
 import type { AccountEntry, DeviceEntry, DeviceRegistry } from "./registry.ts";
-import { deviceTopic } from "../ingest/topic.ts";
+import { alertTopic, deviceTopic, guardCommandFilter, siteFilter, staffReplyFilter } from "../ingest/topic.ts";
 
 /**
  * The registry's policy (gateway/security/policy.ts) as files for an external broker, so the same
@@ -29,13 +29,13 @@ export function deviceRules(d: DeviceEntry, kinds: readonly DeviceKind[]): AclRu
 }
 
 export function accountRules(a: AccountEntry, kinds: readonly DeviceKind[]): AclRules {
-  const site = `linli/${a.site}`;
-  if (a.role === "gateway") return { user: a.id, publish: [`${site}/#`], subscribe: [`${site}/#`] };
-  const commands = kinds.flatMap((k) => k.outbound.map((ch) => `${site}/${k.kind}/+/${ch}`));
+  const site = siteFilter(a.site);
+  if (a.role === "gateway") return { user: a.id, publish: [site], subscribe: [site] };
+  const commands = kinds.flatMap((k) => k.outbound.map((channel) => deviceTopic({ site: a.site, kind: k.kind, deviceId: "+", channel })));
   return {
     user: a.id,
-    publish: [...commands, `${site}/lift/+/guard/set`, `${site}/alerts/#`, `${site}/staff/${a.id}/#`],
-    subscribe: [`${site}/#`],
+    publish: [...commands, guardCommandFilter(a.site), alertTopic(a.site, "#"), staffReplyFilter(a.site, a.id)],
+    subscribe: [site],
   };
 }
 

@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
  * are remembered only while they could still be valid, so the cache stays bounded; when it is full,
  * new commands are refused rather than risk accepting a replay.
  *
- * The embedded broker checks staff commands with one of these; any other consumer of commands
- * (HTTP handlers, a device) can keep its own: `new CommandVerifier().verify(JSON.parse(body))`.
+ * The gateway keeps one of these, in its command gate (gateway/commands/gate.ts), so a nonce spent
+ * on one path is spent on all; a device checking the commands it receives can keep its own.
  */
 
 export const NONCE = /^[A-Za-z0-9_-]{16,128}$/;

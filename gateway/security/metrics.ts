@@ -3,13 +3,8 @@ import { Counter, Gauge, Registry } from "prom-client";
 export type AuthFailure = "anonymous" | "unknown_client" | "bad_password" | "bad_certificate" | "no_credentials" | "client_id_mismatch" | "other_site" | "disabled";
 export type LimitHit = "packet_size" | "malformed_header" | "rate" | "inflight" | "max_connections";
 
-/** The broker's security counters, on the gateway's Prometheus registry; totals kept for tests and health. */
+/** The broker's security counters, on the gateway's Prometheus registry: read them there. */
 export class SecurityMetrics {
-  readonly totals = { authSlowed: 0, authFailures: 0, authzDenied: 0, throttled: 0, disconnected: 0, refused: 0, protocolErrors: 0, commandsAccepted: 0 };
-  readonly authFailuresByReason = new Map<string, number>();
-  readonly deniedByReason = new Map<string, number>();
-  readonly limitsByReason = new Map<string, number>();
-
   readonly #authFailures: Counter<"reason">;
   readonly #authzDenied: Counter<"reason" | "action">;
   readonly #authSlowed: Counter;
@@ -34,46 +29,34 @@ export class SecurityMetrics {
   }
 
   authFailure(reason: AuthFailure): void {
-    this.totals.authFailures++;
-    this.authFailuresByReason.set(reason, (this.authFailuresByReason.get(reason) ?? 0) + 1);
     this.#authFailures.inc({ reason });
   }
 
   authSlowed(): void {
-    this.totals.authSlowed++;
     this.#authSlowed.inc();
   }
 
   authzDenied(reason: string, action: "publish" | "subscribe"): void {
-    this.totals.authzDenied++;
-    this.deniedByReason.set(reason, (this.deniedByReason.get(reason) ?? 0) + 1);
     this.#authzDenied.inc({ reason, action });
   }
 
   throttled(limit: LimitHit): void {
-    this.totals.throttled++;
     this.#throttled.inc({ limit });
   }
 
   disconnected(reason: LimitHit): void {
-    this.totals.disconnected++;
-    this.limitsByReason.set(reason, (this.limitsByReason.get(reason) ?? 0) + 1);
     this.#disconnected.inc({ reason });
   }
 
   refused(reason: LimitHit): void {
-    this.totals.refused++;
-    this.limitsByReason.set(reason, (this.limitsByReason.get(reason) ?? 0) + 1);
     this.#refused.inc({ reason });
   }
 
   protocolError(): void {
-    this.totals.protocolErrors++;
     this.#protocolErrors.inc();
   }
 
   commandAccepted(): void {
-    this.totals.commandsAccepted++;
     this.#commands.inc();
   }
 

@@ -1,5 +1,5 @@
 import type { DeviceKind } from "../../devices/types.ts";
-import { deviceTopic } from "../ingest/topic.ts";
+import { deviceTopic, guardCommandLift, guardResultTopic } from "../ingest/topic.ts";
 
 /**
  * Who may publish and subscribe to what: one pure function each, used by the embedded broker's
@@ -46,9 +46,6 @@ export type TopicClass =
 
 export type Decision = { ok: true; topic: TopicClass } | { ok: false; reason: DenyReason; topic?: TopicClass };
 
-/** Lift guard staff commands: linli/<site>/lift/<id>/guard/set (see gateway/lift/staff.ts). */
-const GUARD_SET = ["guard", "set"] as const;
-
 export class TopicPolicy {
   readonly #kinds: ReadonlyMap<string, DeviceKind>;
 
@@ -64,7 +61,7 @@ export class TopicPolicy {
     if (topic.startsWith("$")) return { type: "sys" };
     const p = topic.split("/");
     if (p[0] !== "linli" || p[1] !== this.site) return { type: "other_site" };
-    const [, , a, b, c, d, e] = p;
+    const [, , a, b, c] = p;
     if (a === "alerts") return { type: "alert" };
     if (a === "gateway") return { type: "gateway" };
     if (a === "staff" && b && p.length >= 4) return { type: "staff_reply", account: b };
@@ -75,8 +72,9 @@ export class TopicPolicy {
       if (Object.hasOwn(kind.channels, c)) return { type: "device_data", kind: kind.kind, deviceId: b, channel: c };
       return { type: "other" };
     }
-    if (kind.kind === "lift" && p.length === 6 && c === GUARD_SET[0] && d === GUARD_SET[1] && e === undefined) return { type: "command", kind: "lift", deviceId: b, channel: "guard/set" };
-    if (kind.kind === "lift" && p.length >= 6 && c === "guard" && d === "result") return { type: "guard_result", deviceId: b };
+    if (guardCommandLift(this.site, topic) === b) return { type: "command", kind: "lift", deviceId: b, channel: "guard/set" };
+    const result = guardResultTopic(this.site, b);
+    if (topic === result || topic.startsWith(`${result}/`)) return { type: "guard_result", deviceId: b };
     return { type: "other" };
   }
 

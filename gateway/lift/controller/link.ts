@@ -24,7 +24,10 @@ export interface LiftLink {
   stop(): Promise<void>;
   /** Starts following a lift's state (idempotent). */
   watch(liftId: string): void;
-  /** State changes of watched lifts; null means unknown (link down, lift not reachable). Returns unsubscribe. */
+  /**
+   * State changes of watched lifts as the controller reports them; null means unknown (link down,
+   * lift not reachable). The link keeps no car state of its own: the guard runner does. Returns unsubscribe.
+   */
   onState(listener: (liftId: string, state: CarState | null) => void): () => void;
   /** Writes the lease "hold the doors until `until`" (epoch ms). */
   hold(liftId: string, until: number): Promise<WriteResult>;

@@ -1,3 +1,4 @@
+// Over ~250 lines on purpose: one OPC UA session's whole life (connect, monitor, reconnect, refresh, write) in one place.
 import { EventEmitter } from "node:events";
 import {
   AttributeIds,
@@ -37,9 +38,9 @@ const MODES = new Set(["normal", "fire", "inspection", "out_of_service"]);
 
 interface Watched {
   ids: LiftNodeIds;
+  /** the latest value of each monitored item: a car state is assembled from all five, and kept by the guard */
   values: Partial<Record<StateKey, unknown>>;
   group: ClientMonitoredItemGroup | null;
-  last: string;
   /** a state emit is pending: the values of one publish response are coalesced into one state */
   pending: boolean;
 }
@@ -158,10 +159,7 @@ export class OpcuaLink implements LiftLink {
     if (!up) {
       for (const [id, w] of this.#watched) {
         w.values = {};
-        if (w.last !== "null") {
-          w.last = "null";
-          this.#events.emit("state", id, null);
-        }
+        this.#events.emit("state", id, null);
       }
     }
   }
@@ -191,7 +189,7 @@ export class OpcuaLink implements LiftLink {
 
   watch(liftId: string): void {
     if (this.#watched.has(liftId)) return;
-    this.#watched.set(liftId, { ids: this.#opts.nodeIds(liftId), values: {}, group: null, last: "null", pending: false });
+    this.#watched.set(liftId, { ids: this.#opts.nodeIds(liftId), values: {}, group: null, pending: false });
     if (this.#subscription) void this.#monitor(liftId);
   }
 
@@ -220,18 +218,14 @@ export class OpcuaLink implements LiftLink {
       w.pending = true;
       setImmediate(() => {
         w.pending = false;
-        this.#publish(liftId, w);
+        this.#report(liftId, w);
       });
     });
     group.on("err", (message: string) => this.#opts.log?.warn({ liftId, message }, "lift controller: monitored item error"));
   }
 
-  #publish(liftId: string, w: Watched): void {
-    const state = toCarState(w.values);
-    const key = JSON.stringify(state);
-    if (key === w.last) return;
-    w.last = key;
-    this.#events.emit("state", liftId, state);
+  #report(liftId: string, w: Watched): void {
+    this.#events.emit("state", liftId, toCarState(w.values));
   }
 
   /** After a reconnection, reads every watched value once, in case a change fell in the gap. */
@@ -245,7 +239,7 @@ export class OpcuaLink implements LiftLink {
           const key = STATE_KEYS[i];
           if (key) w.values[key] = dv.statusCode.isGood() ? dv.value.value : undefined;
         });
-        this.#publish(liftId, w);
+        this.#report(liftId, w);
       } catch (err) {
         this.#opts.log?.warn({ err, liftId }, "lift controller: refresh after reconnection failed");
       }

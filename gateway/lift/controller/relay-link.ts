@@ -1,4 +1,6 @@
+import { lift } from "../../../devices/lift.ts";
 import type { MqttLink } from "../../broker/link.ts";
+import { deviceCommandTopic } from "../../ingest/topic.ts";
 import { sealCommand } from "../../security/envelope.ts";
 import type { CarState, LiftLink, WriteResult } from "./link.ts";
 
@@ -29,10 +31,6 @@ export interface RelayCommand {
 /** A command older than this is refused by the box: a hold that arrives late is not a hold to act on. */
 const COMMAND_TTL_MS = 5_000;
 
-export function relayTopic(site: string, liftId: string): string {
-  return `linli/${site}/lift/${liftId}/cmd`;
-}
-
 /** The relay-box link: same lease semantics over MQTT. Car state comes from lift/<id>/state messages, not from here. */
 export class RelayLink implements LiftLink {
   readonly kind = "relay" as const;
@@ -56,7 +54,7 @@ export class RelayLink implements LiftLink {
     const now = this.now();
     const cmd: RelayCommand = sealCommand({ ...body, seq: ++this.#seq, ts: now }, COMMAND_TTL_MS, now);
     try {
-      await this.mqtt.publish(relayTopic(this.site, liftId), JSON.stringify(cmd), { qos: 1, retain: false });
+      await this.mqtt.publish(deviceCommandTopic(this.site, lift.kind, liftId), JSON.stringify(cmd), { qos: 1, retain: false });
       return { ok: true, at: this.now() };
     } catch (err) {
       return { ok: false, at: this.now(), detail: err instanceof Error ? err.message : String(err) };

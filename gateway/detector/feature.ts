@@ -1,10 +1,12 @@
 import { lift, type LiftFrame } from "../../devices/lift.ts";
 import { isChannel, type DeviceEvent } from "../../devices/types.ts";
-import type { Core, Extension } from "../extension.ts";
-import type { DetectorConfig } from "./config.ts";
+import type { Core } from "../core.ts";
+import { defineFeature, type Feature } from "../feature.ts";
+import { registerDetectorCommands } from "./cli.ts";
+import { detectorConfigSchema, type DetectorConfig } from "./config.ts";
 import type { Detector } from "./detector.ts";
 import type { DetectorFault, DetectorFaultReason } from "./events.ts";
-import { liftFrame } from "./measurements.ts";
+import { detectorMeasurements, liftFrame } from "./measurements.ts";
 import { detectorMetrics, type DetectorMetrics } from "./metrics.ts";
 import { FrameRejected } from "./reject.ts";
 import { LatestWinsScheduler } from "./scheduler.ts";
@@ -28,13 +30,12 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  * good if that fails, every frame gets a `lift.detector.fault` instead of a verdict, and start()
  * itself never throws, so the rest of the gateway runs on.
  */
-export class DetectorExtension implements Extension {
+export class DetectorFeature implements Feature {
   readonly name = "detector";
   #detector: Detector | undefined;
   #notReady: NotReady = { reason: "model_missing", detail: "detector not started" };
   #scheduler: LatestWinsScheduler<Frame> | undefined;
   #metrics: DetectorMetrics | undefined;
-  #unsubscribe: (() => void) | undefined;
   #loading: Promise<void> = Promise.resolve();
   /** bumped by start() and stop(), so a model load that outlives its start() is let go */
   #generation = 0;
@@ -46,10 +47,6 @@ export class DetectorExtension implements Extension {
 
   async start(): Promise<void> {
     const generation = ++this.#generation;
-    if (!this.config.enabled) {
-      this.core.log.info("detector disabled in config");
-      return;
-    }
     const scheduler = new LatestWinsScheduler<Frame>({
       concurrency: this.config.concurrency,
       maxQueued: this.config.maxQueuedLifts,
@@ -60,7 +57,7 @@ export class DetectorExtension implements Extension {
     this.#metrics = detectorMetrics(this.core.metrics, () => scheduler.queued);
     this.#metrics.up.set(0);
     this.#notReady = { reason: "model_loading", detail: `model ${this.config.model} is loading` };
-    this.#unsubscribe = this.core.bus.on("device.event", (event) => {
+    this.core.bus.on("device.event", (event) => {
       if (isChannel(event, lift, "frame")) this.#onFrame(event);
     });
     this.#loading = this.#load(generation);
@@ -73,8 +70,6 @@ export class DetectorExtension implements Extension {
 
   async stop(): Promise<void> {
     this.#generation++;
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
     await this.#scheduler?.stop();
     await this.#detector?.close();
     this.#detector = undefined;
@@ -174,3 +169,12 @@ export class DetectorExtension implements Extension {
 function frameRef(frame: Frame): { site: string; lift: string; seq?: number } {
   return { site: frame.site, lift: frame.deviceId, ...(frame.data.seq === undefined ? {} : { seq: frame.data.seq }) };
 }
+
+export const detectorFeature = defineFeature({
+  key: "detector",
+  description: "the ONNX e-bike detector on lift frames (gateway/detector, models/)",
+  config: detectorConfigSchema,
+  measurements: detectorMeasurements,
+  commands: registerDetectorCommands,
+  create: (core, config) => new DetectorFeature(core, config),
+});

@@ -2,48 +2,35 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import pino from "pino";
-import { Registry } from "prom-client";
 import sharp from "sharp";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LiftFrame } from "../devices/lift.ts";
 import type { DeviceEvent } from "../devices/types.ts";
 import type { DetectorConfig } from "../gateway/detector/config.ts";
 import type { DetectorFault, LiftDetection } from "../gateway/detector/events.ts";
-import { DetectorExtension } from "../gateway/detector/extension.ts";
-import { EventBus } from "../gateway/events.ts";
-import type { Core } from "../gateway/extension.ts";
-import { HttpRoutes } from "../gateway/http/routes.ts";
-import type { Point } from "../gateway/influx/point.ts";
-import { BICYCLE, image, repoRoot, tempDir, testConfig } from "./detector-fixtures.ts";
+import { detectorFeature, type DetectorFeature } from "../gateway/detector/feature.ts";
+import { FeatureHost, startFeatures } from "../gateway/feature-host.ts";
+import { testCore, type TestCore } from "./core.ts";
+import { BICYCLE, image, repoRoot, testConfig } from "./detector-fixtures.ts";
 
-/** A core with a real bus and registry, and the points and events it receives. */
-function fakeCore() {
-  const listenerErrors: unknown[] = [];
-  const bus = new EventBus((_event, err) => listenerErrors.push(err));
-  const points: Point[] = [];
+let cores: TestCore[] = [];
+
+/** A core built as the gateway builds it, and the points and events it receives. */
+async function fakeCore() {
+  const core = await testCore("s1");
+  cores.push(core);
+  const { bus, points, metrics } = core;
   const detections: LiftDetection[] = [];
   const faults: DetectorFault[] = [];
   bus.on("lift.detection", (d) => detections.push(d));
   bus.on("lift.detector.fault", (f) => faults.push(f));
-  const metrics = new Registry();
-  const core = {
-    config: {} as Core["config"],
-    bus,
-    mqtt: {} as Core["mqtt"],
-    writePoint: (p: Point) => points.push(p),
-    metrics,
-    log: pino({ level: "silent" }),
-    http: new HttpRoutes(),
-    dataDir: tempDir("data"),
-  } satisfies Core;
   const counter = async (name: string, labels: Record<string, string> = {}) => {
     const metric = metrics.getSingleMetric(name);
     if (!metric) return undefined;
     const values = (await metric.get()).values;
     return values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
   };
-  return { core, bus, points, detections, faults, listenerErrors, counter };
+  return { core, bus, points, detections, faults, counter };
 }
 
 const T0 = 1_764_320_000_000;
@@ -52,22 +39,24 @@ function frame(lift: string, image: Buffer, seq: number): DeviceEvent<LiftFrame>
   return { site: "s1", kind: "lift", deviceId: lift, channel: "frame", ts: T0 + seq, receivedAt: Date.now(), data: { image, format: "jpeg", seq } };
 }
 
-let running: DetectorExtension[] = [];
-async function started(core: Core, config: DetectorConfig): Promise<DetectorExtension> {
-  const ext = new DetectorExtension(core, config);
-  running.push(ext);
-  await ext.start();
-  await ext.ready();
-  return ext;
+let running: FeatureHost<DetectorFeature>[] = [];
+async function started(core: TestCore, config: DetectorConfig): Promise<FeatureHost<DetectorFeature>> {
+  const host = await FeatureHost.start(detectorFeature, core, config);
+  running.push(host);
+  await host.feature.ready();
+  return host;
 }
 afterEach(async () => {
-  await Promise.all(running.map((e) => e.stop()));
+  await Promise.all(running.map((h) => h.stop()));
   running = [];
+  // a listener that threw on the bus fails the test here
+  await Promise.all(cores.map((c) => c.cleanup()));
+  cores = [];
 });
 
-describe("detector extension", () => {
+describe("detector feature", () => {
   it("judges good frames of one lift while another lift sends garbage, and counts each rejection", async () => {
-    const { core, bus, points, detections, faults, listenerErrors, counter } = fakeCore();
+    const { core, bus, points, detections, faults, counter } = await fakeCore();
     await started(core, testConfig());
     const good = await image(BICYCLE);
     const garbage: Array<[string, Buffer]> = [
@@ -82,7 +71,6 @@ describe("detector extension", () => {
       bus.emit("device.event", frame("lift-good", good, i + 1));
       await vi.waitFor(() => expect(detections.length + faults.length).toBe(2 * (i + 1)), { timeout: 20_000 });
     }
-    expect(listenerErrors).toEqual([]);
     expect(faults.map((f) => [f.lift, f.scope, f.reason, f.seq])).toEqual(garbage.map(([reason], i) => ["lift-bad", "frame", reason, i + 1]));
     expect(detections.map((d) => [d.lift, d.seq, d.ebike])).toEqual([1, 2, 3, 4].map((seq) => ["lift-good", seq, true]));
     const first = detections[0]!;
@@ -99,7 +87,7 @@ describe("detector extension", () => {
   });
 
   it("judges a lift's newest frame and drops the stale ones in between, counting them", async () => {
-    const { core, bus, points, detections, counter } = fakeCore();
+    const { core, bus, points, detections, counter } = await fakeCore();
     await started(core, testConfig({ concurrency: 1 }));
     const good = await image(BICYCLE);
     for (let seq = 1; seq <= 5; seq++) bus.emit("device.event", frame("lift-1", good, seq));
@@ -113,11 +101,10 @@ describe("detector extension", () => {
   });
 
   it("without a model, starts anyway, reports a fault, and faults every frame instead of judging it", async () => {
-    const { core, bus, detections, faults, counter } = fakeCore();
-    const ext = new DetectorExtension(core, testConfig({ mirror: undefined, autoFetch: false }));
-    running.push(ext);
-    await expect(ext.start()).resolves.toBeUndefined();
-    await ext.ready();
+    const { core, bus, detections, faults, counter } = await fakeCore();
+    const host = await FeatureHost.start(detectorFeature, core, testConfig({ mirror: undefined, autoFetch: false }));
+    running.push(host);
+    await host.feature.ready();
     expect(faults).toEqual([expect.objectContaining({ scope: "detector", reason: "model_missing", detail: expect.stringMatching(/fastestdet-coco-352\.onnx is missing/) })]);
     expect(await counter("linli_detector_up")).toBe(0);
     bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
@@ -127,7 +114,7 @@ describe("detector extension", () => {
   });
 
   it("reports a corrupt model file as model_corrupt", async () => {
-    const { core, faults } = fakeCore();
+    const { core, faults } = await fakeCore();
     const config = testConfig();
     await writeFile(path.join(config.modelsDir, "fastestdet-coco-352.onnx"), "truncated download");
     await started(core, config);
@@ -135,7 +122,7 @@ describe("detector extension", () => {
   });
 
   it("reports a model whose output does not fit its manifest as model_invalid", async () => {
-    const { core, faults } = fakeCore();
+    const { core, faults } = await fakeCore();
     const config = testConfig();
     const builtin = await readFile(path.join(repoRoot, "models/fastestdet-coco-352.yaml"), "utf8");
     // a site manifest that names the wrong family for these weights
@@ -145,10 +132,10 @@ describe("detector extension", () => {
   });
 
   it("stop() removes its listener and metrics, so the detector can be started again", async () => {
-    const { core, bus, detections, faults, counter } = fakeCore();
+    const { core, bus, detections, faults, counter } = await fakeCore();
     const config = testConfig();
-    const ext = await started(core, config);
-    await ext.stop();
+    const host = await started(core, config);
+    await host.stop();
     expect(await counter("linli_detector_judged_total")).toBeUndefined();
     bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
     // a listener left behind would have answered that frame with a fault
@@ -160,7 +147,7 @@ describe("detector extension", () => {
   });
 
   it("stop() during a model download that hangs returns without waiting for it", async () => {
-    const { core, bus, detections, faults } = fakeCore();
+    const { core, bus, detections, faults } = await fakeCore();
     // a server that takes the request and never answers
     const server = createServer(() => undefined);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -169,11 +156,10 @@ describe("detector extension", () => {
       const builtin = await readFile(path.join(repoRoot, "models/fastestdet-coco-352.yaml"), "utf8");
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/FastestDet.onnx`;
       await writeFile(path.join(config.modelsDir, "fastestdet-coco-352.yaml"), builtin.replace(/^url: .*$/m, `url: ${url}`).replace("labels: coco-labels.txt", `labels: ${path.join(repoRoot, "models/coco-labels.txt")}`));
-      const ext = new DetectorExtension(core, config);
-      await ext.start();
+      const host = await FeatureHost.start(detectorFeature, core, config);
       bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
       expect(faults).toEqual([expect.objectContaining({ scope: "detector", reason: "model_loading", lift: "lift-1" })]);
-      await ext.stop();
+      await host.stop();
       bus.emit("device.event", frame("lift-1", await image(BICYCLE), 2));
       expect(faults).toHaveLength(1);
       expect(detections).toEqual([]);
@@ -183,9 +169,10 @@ describe("detector extension", () => {
     }
   });
 
-  it("does nothing when disabled", async () => {
-    const { core, bus, detections, faults, counter } = fakeCore();
-    await started(core, testConfig({ enabled: false }));
+  it("is not even built when disabled", async () => {
+    const { core, bus, detections, faults, counter } = await fakeCore();
+    core.config.detector = testConfig({ enabled: false });
+    expect(await startFeatures([detectorFeature], core)).toEqual([]);
     bus.emit("device.event", frame("lift-1", await image(BICYCLE), 1));
     expect(await counter("linli_detector_up")).toBeUndefined();
     expect([...detections, ...faults]).toEqual([]);

@@ -1,42 +1,8 @@
-import type { Lang } from "../alerts/i18n.ts";
+import { escapeHtml, jsonScript, otherLang } from "../../console/html.ts";
+import type { Lang } from "../../i18n.ts";
 import { pageStrings, ui } from "./strings.ts";
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
-}
-
-/** JSON inside a <script type="application/json">: "<" escaped so no text can close the tag. */
-function jsonScript(id: string, value: unknown): string {
-  return `<script type="application/json" id="${id}">${JSON.stringify(value).replace(/</g, "\\u003c")}</script>`;
-}
-
-const otherLang = (lang: Lang): Lang => (lang === "zh" ? "en" : "zh");
-
-export function loginPage(lang: Lang, error?: string): string {
-  const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
-  return `<!doctype html>
-<html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${t("loginTitle")}</title>
-<style>
-body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,sans-serif;background:#101820;color:#e8eef2;display:flex;min-height:100vh;align-items:center;justify-content:center}
-form{background:#1b2631;padding:32px 36px;border-radius:10px;width:300px;box-shadow:0 8px 30px #0008}
-h1{font-size:20px;margin:0 0 20px}label{display:block;margin:12px 0 4px;font-size:14px;color:#9fb3c3}
-input{width:100%;box-sizing:border-box;padding:9px 10px;border-radius:6px;border:1px solid #34495e;background:#0f1a24;color:#fff;font-size:15px}
-button{margin-top:20px;width:100%;padding:10px;border:0;border-radius:6px;background:#2e86de;color:#fff;font-size:16px;cursor:pointer}
-.error{background:#5c1a1a;color:#ffb3b3;padding:8px 10px;border-radius:6px;font-size:14px}
-.lang{display:block;text-align:right;margin-top:14px;color:#9fb3c3;font-size:13px}
-</style></head><body>
-<form method="post" action="/login" id="login">
-<h1>${t("loginTitle")}</h1>
-${error ? `<div class="error" id="login-error">${escapeHtml(error)}</div>` : ""}
-<label for="user">${t("user")}</label><input id="user" name="user" autocomplete="username" required autofocus>
-<label for="password">${t("password")}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<input type="hidden" name="lang" value="${lang}">
-<button type="submit" id="sign-in">${t("signIn")}</button>
-<a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
-</form></body></html>`;
-}
-
+/** The alerts console: the page, its style and its script. Long because it is one page's markup, not logic. */
 export function consolePage(lang: Lang, user: string, timeZone: string): string {
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   return `<!doctype html>

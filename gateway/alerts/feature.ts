@@ -1,18 +1,20 @@
-import type { IncomingMessage } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Counter, type Registry } from "prom-client";
 import { deviceKinds } from "../../devices/index.ts";
-import type { Core, Extension } from "../extension.ts";
-import { EvidenceMismatch, EvidenceStore } from "../evidence/store.ts";
-import { SecurityConsole } from "../console/server.ts";
+import type { Core } from "../core.ts";
+import { defineFeature, type Feature } from "../feature.ts";
+import { registerAlertCommands } from "./cli.ts";
+import { StaffConsole } from "../console/staff-console.ts";
+import { EvidenceMismatch } from "../evidence/store.ts";
+import { AlertsConsole } from "./console/routes.ts";
 import { FaultGrace } from "./fault-grace.ts";
-import type { AlertsConfig } from "./config.ts";
+import { alertsConfigSchema, type AlertsConfig } from "./config.ts";
 import { Delivery } from "./delivery.ts";
 import { AlertEngine } from "./engine.ts";
-import { alertPoint } from "./measurements.ts";
+import { alertMeasurements, alertPoint } from "./measurements.ts";
 import { withRetry } from "./retry.ts";
-import { deviceRules, holdRules, liftAlertRules, type RuleAction } from "./rules.ts";
+import { deviceRules, holdRules, liftAlertRules, type RuleAction } from "./rules/index.ts";
 import { SilenceWatcher } from "./silence.ts";
 import { AlertStore } from "./store.ts";
 import type { AlertChange, EvidenceRef } from "./types.ts";
@@ -28,16 +30,16 @@ function alertCounter(registry: Registry): Counter {
 /**
  * Alerts to security staff: rules over device events and lift guard records open alerts (deduped,
  * persisted in SQLite), delivery sends them over MQTT and webhooks, unacknowledged ones escalate,
- * every change goes to InfluxDB (`alert`), evidence is kept, and the console serves the guard room.
+ * every change goes to InfluxDB (`alert`), evidence is kept in the core's store, and the console
+ * serves the guard room (and tells the core which staff member sends a request).
  */
-export class AlertsExtension implements Extension {
+export class AlertsFeature implements Feature {
   readonly name = "alerts";
   #store: AlertStore | undefined;
-  #evidence: EvidenceStore | undefined;
   #engine: AlertEngine | undefined;
   #delivery: Delivery | undefined;
   #silence: SilenceWatcher | undefined;
-  #console: SecurityConsole | undefined;
+  #console: AlertsConsole | undefined;
   readonly #off: Array<() => void> = [];
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #pending = new Set<Promise<void>>();
@@ -48,11 +50,6 @@ export class AlertsExtension implements Extension {
     private readonly cfg: AlertsConfig,
   ) {}
 
-  /** The staff account logged in to the console on this request, if any (for staff APIs such as the lift guard's). */
-  staffUser(req: IncomingMessage): string | undefined {
-    return this.#console?.userOf(req);
-  }
-
   /** The engine (acknowledge/resolve from other features or tests); undefined until started. */
   get engine(): AlertEngine | undefined {
     return this.#engine;
@@ -62,10 +59,6 @@ export class AlertsExtension implements Extension {
     return this.#store;
   }
 
-  get evidence(): EvidenceStore | undefined {
-    return this.#evidence;
-  }
-
   /** Resolves when deliveries and evidence fetches under way have finished (tests). */
   async idle(): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
@@ -73,13 +66,11 @@ export class AlertsExtension implements Extension {
   }
 
   async start(): Promise<void> {
-    if (!this.cfg.enabled) return;
     const { core, cfg } = this;
     const log = core.log.child({ part: "alerts" });
     const dir = join(core.dataDir, "alerts");
     mkdirSync(dir, { recursive: true });
     const store = (this.#store = new AlertStore(join(dir, "alerts.db")));
-    this.#evidence = new EvidenceStore(join(core.dataDir, "evidence"));
     const delivery = (this.#delivery = new Delivery(core.config.site, core.mqtt, cfg, log, core.metrics));
     const changes = alertCounter(core.metrics);
     const engine = (this.#engine = new AlertEngine(
@@ -119,24 +110,25 @@ export class AlertsExtension implements Extension {
     };
     every(cfg.escalation.checkMs, () => engine.escalateDue());
     if (silence) every(cfg.rules.silentCheckMs, () => this.#apply(silence.check(Date.now())));
+    // evidence has its own retention, in the core; resolved alerts have theirs here
     const sweep = () => {
-      const now = Date.now();
-      const files = this.#evidence?.purge(now - cfg.evidence.retentionDays * DAY) ?? 0;
-      const alerts = store.purge(now - cfg.historyDays * DAY);
-      if (files || alerts) log.info({ files, alerts }, "retention: old evidence and resolved alerts removed");
+      const alerts = store.purge(Date.now() - cfg.historyDays * DAY);
+      if (alerts) log.info({ alerts }, "retention: old resolved alerts removed");
     };
     sweep();
     every(HOUR, sweep);
     // alerts opened before a restart escalate on time, and evidence not yet fetched is tried again
     for (const a of store.unresolved()) {
       delivery.publishState(a, "restored", Date.now());
-      this.#keepEvidence(a.id, a.evidence, a.details);
+      this.#keepEvidence(a.id, a.evidence);
     }
     engine.escalateDue();
 
     if (cfg.console.enabled) {
       if (cfg.console.accounts.length === 0) log.warn("alerts.console.accounts is empty: nobody can log in to the console");
-      this.#console = new SecurityConsole(core, cfg, { engine, store, evidence: this.#evidence });
+      const login = new StaffConsole(cfg.console, log.child({ part: "console" }));
+      this.#off.push(core.staff.provide(login));
+      this.#console = new AlertsConsole(core, cfg, login, engine, store);
       this.#console.start();
     }
     log.info({ unresolved: store.unresolved().length, webhooks: cfg.webhooks.length, escalation: cfg.escalation.webhooks.length }, "alerts started");
@@ -151,8 +143,7 @@ export class AlertsExtension implements Extension {
     await this.#delivery?.stop();
     this.#silence?.flush();
     this.#store?.close();
-    this.#evidence?.close();
-    this.#store = this.#evidence = this.#engine = this.#delivery = this.#silence = this.#console = undefined;
+    this.#store = this.#engine = this.#delivery = this.#silence = this.#console = undefined;
   }
 
   #apply(actions: RuleAction[]): void {
@@ -164,14 +155,13 @@ export class AlertsExtension implements Extension {
         continue;
       }
       const change: AlertChange = engine.raise(action.raise);
-      this.#keepEvidence(change.alert.id, change.alert.evidence, action.raise.details);
+      this.#keepEvidence(change.alert.id, change.alert.evidence);
     }
   }
 
-  /** Fetches (or copies) the bytes behind evidence references and records them in the alert. */
-  #keepEvidence(alertId: string, refs: EvidenceRef[], details: Record<string, unknown>): void {
-    const store = this.#evidence;
-    if (!store) return;
+  /** Records the bytes behind evidence references: already in the store (a lift's frame), or fetched from the device's URL. */
+  #keepEvidence(alertId: string, refs: EvidenceRef[]): void {
+    const store = this.core.evidence;
     for (const ref of refs) {
       if (ref.id || ref.verified === false) continue;
       const known = store.bySha256(ref.sha256);
@@ -179,19 +169,11 @@ export class AlertsExtension implements Extension {
         this.#engine?.updateEvidence(alertId, { ...ref, id: known.id, mime: known.mime, verified: true });
         continue;
       }
-      const file = typeof details.evidenceFile === "string" ? details.evidenceFile : undefined;
-      const opts = { source: ref.url ?? file ?? "", subject: alertId, expectedSha256: ref.sha256 };
-      let job: (() => Promise<{ id: string; mime: string }>) | undefined;
-      if (ref.role === "frame" && file) job = async () => store.importFile(file, opts);
-      else if (ref.url && this.cfg.evidence.fetch) {
-        const url = ref.url;
-        job = () => store.fetch(url, { ...opts, maxBytes: this.cfg.evidence.maxBytes, timeoutMs: this.cfg.evidence.fetchTimeoutMs });
-      }
-      if (!job) continue;
-      const run = job;
+      if (!ref.url || !this.cfg.evidence.fetch) continue;
+      const url = ref.url;
       const p = withRetry(
         async () => {
-          const rec = await run();
+          const rec = await store.fetch(url, { source: url, subject: alertId, expectedSha256: ref.sha256, maxBytes: this.cfg.evidence.maxBytes, timeoutMs: this.cfg.evidence.fetchTimeoutMs });
           this.#engine?.updateEvidence(alertId, { ...ref, id: rec.id, mime: rec.mime, verified: true });
         },
         { attempts: 3, minDelayMs: 2_000, maxDelayMs: 10_000 },
@@ -210,3 +192,12 @@ export class AlertsExtension implements Extension {
     }
   }
 }
+
+export const alertsFeature = defineFeature({
+  key: "alerts",
+  description: "alerts to security staff and the console (gateway/alerts, gateway/console)",
+  config: alertsConfigSchema,
+  measurements: alertMeasurements,
+  commands: registerAlertCommands,
+  create: (core, config) => new AlertsFeature(core, config),
+});

@@ -1,0 +1,132 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { RouteAdder } from "../http/routes.ts";
+import { readBody, sendJson } from "../http/routes.ts";
+import type { Lang } from "../i18n.ts";
+import { FailureSlowdown } from "../security/limits.ts";
+import type { StaffAuthenticator } from "../staff/desk.ts";
+import { parseCookies, Sessions, verifyPassword, type Session } from "./auth.ts";
+import type { ConsoleConfig } from "./config.ts";
+import { loginPage, loginUi } from "./login-page.ts";
+
+const SESSION_COOKIE = "linli_console";
+const LANG_COOKIE = "linli_lang";
+const HTML_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "same-origin",
+  // the page loads its own script and style only; pictures come from the evidence route
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+};
+
+/** The page a signed-in member of staff gets at `/` (the console's owner draws it). */
+export type HomePage = (session: Session, lang: Lang) => string;
+
+/**
+ * The console's sign-in: accounts, sessions in cookies, the login page, a slowdown after failed
+ * logins, and the language choice. It knows nothing of what the console shows: its owner gives the
+ * home page and adds its own routes behind `authed`. It also answers the core's "which staff member
+ * sent this request?" (`userOf`).
+ */
+export class StaffConsole implements StaffAuthenticator {
+  readonly #sessions: Sessions;
+  /** after 10 failed logins from one address, it is refused until it has been quiet for 5 minutes */
+  readonly #throttle = new FailureSlowdown({ freeAttempts: 9, baseDelayMs: 1, maxDelayMs: 1, forgetAfterMs: 5 * 60_000 });
+
+  constructor(
+    private readonly cfg: ConsoleConfig,
+    private readonly log: Logger,
+  ) {
+    this.#sessions = new Sessions(cfg.sessionTtlMinutes * 60_000);
+  }
+
+  /** Adds `/`, `/login` and `/logout`. */
+  addRoutes(http: RouteAdder, home: HomePage): void {
+    http.add("GET", "/", (req, res, url) => {
+      const lang = this.lang(req, url);
+      const session = this.session(req);
+      this.sendPage(res, 200, session ? home(session, lang) : loginPage(lang), this.#langCookie(url));
+    });
+    http.add("GET", "/login", (req, res, url) => this.sendPage(res, 200, loginPage(this.lang(req, url)), this.#langCookie(url)));
+    http.add("POST", "/login", (req, res) => this.#login(req, res));
+    http.add("POST", "/logout", (req, res) => this.#logout(req, res));
+  }
+
+  userOf(req: IncomingMessage): string | undefined {
+    return this.session(req)?.user;
+  }
+
+  session(req: IncomingMessage): Session | undefined {
+    return this.#sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+  }
+
+  /** Whether a session (an open page's, say) is still valid. */
+  isLive(session: Session): boolean {
+    return this.#sessions.get(session.token) !== undefined;
+  }
+
+  /** Runs `then` for a signed-in request; anyone else gets 401. */
+  async authed(req: IncomingMessage, res: ServerResponse, then: (s: Session) => void | Promise<void>): Promise<void> {
+    const session = this.session(req);
+    if (!session) return sendJson(res, 401, { error: "login required" });
+    await then(session);
+  }
+
+  /** `?lang=` first, then the browser's cookie, then the configured default. */
+  lang(req: IncomingMessage, url: URL): Lang {
+    const q = url.searchParams.get("lang");
+    if (q === "zh" || q === "en") return q;
+    const c = parseCookies(req.headers.cookie)[LANG_COOKIE];
+    return c === "zh" || c === "en" ? c : this.cfg.language;
+  }
+
+  sendPage(res: ServerResponse, status: number, html: string, cookies: string[] = []): void {
+    res.writeHead(status, { ...HTML_HEADERS, ...(cookies.length ? { "set-cookie": cookies } : {}) });
+    res.end(html);
+  }
+
+  #langCookie(url: URL): string[] {
+    const q = url.searchParams.get("lang");
+    return q === "zh" || q === "en" ? [`${LANG_COOKIE}=${q}; Path=/; SameSite=Strict; Max-Age=31536000`] : [];
+  }
+
+  async #login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams((await readBody(req, 8_192)).toString("utf8"));
+    const user = form.get("user") ?? "";
+    const password = form.get("password") ?? "";
+    const langField = form.get("lang");
+    const lang: Lang = langField === "en" || langField === "zh" ? langField : this.cfg.language;
+    const from = req.socket.remoteAddress ?? "?";
+    if (this.#throttle.delayFor(from, Date.now()) > 0) {
+      this.log.warn({ user, from }, "console login refused: too many failures");
+      return this.sendPage(res, 429, loginPage(lang, loginUi.tooMany[lang]));
+    }
+    const account = this.cfg.accounts.find((a) => a.user === user);
+    const ok = account ? await verifyPassword(password, account.passwordHash).catch(() => false) : false;
+    if (!account || !ok) {
+      this.#throttle.failed(from, Date.now());
+      this.log.warn({ user, from }, "console login refused");
+      await new Promise((r) => setTimeout(r, 400)); // slows guessing
+      return this.sendPage(res, 401, loginPage(lang, loginUi.badLogin[lang]));
+    }
+    this.#throttle.forget(from);
+    const session = this.#sessions.create(account.user, account.displayName ?? account.user);
+    this.log.info({ user: account.user }, "console login");
+    res.writeHead(303, {
+      location: "/",
+      "set-cookie": [
+        `${SESSION_COOKIE}=${session.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(this.cfg.sessionTtlMinutes * 60)}`,
+        `${LANG_COOKIE}=${lang}; Path=/; SameSite=Strict; Max-Age=31536000`,
+      ],
+    });
+    res.end();
+  }
+
+  #logout(req: IncomingMessage, res: ServerResponse): void {
+    this.#sessions.end(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+    res.writeHead(303, { location: "/", "set-cookie": `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
+    res.end();
+  }
+}

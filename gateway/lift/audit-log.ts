@@ -1,0 +1,19 @@
+import { appendFile, mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+
+/** Append-only JSON lines: one per staff command (who, when, what, result). */
+export class AuditLog {
+  #queue: Promise<void> = Promise.resolve();
+  #ready: Promise<void> | null = null;
+
+  constructor(readonly file: string) {}
+
+  append(entry: object): Promise<void> {
+    this.#ready ??= mkdir(dirname(this.file), { recursive: true }).then(() => {});
+    const line = `${JSON.stringify(entry)}\n`;
+    // serialised, so lines never interleave; one failed line does not fail the ones after it
+    const written = this.#queue.then(() => this.#ready).then(() => appendFile(this.file, line, { flag: "a", mode: 0o640 }));
+    this.#queue = written.catch(() => {});
+    return written;
+  }
+}

@@ -1,0 +1,27 @@
+import type { IncomingMessage } from "node:http";
+
+/** Whoever can tell which staff account sent a request (the console's login sessions). */
+export interface StaffAuthenticator {
+  userOf(req: IncomingMessage): string | undefined;
+}
+
+/**
+ * The core's answer to "which staff member is this?", for every feature's staff API. The console
+ * provides it; a gateway without a console recognises nobody, so staff APIs refuse every request.
+ */
+export class StaffDesk implements StaffAuthenticator {
+  #provider: StaffAuthenticator | undefined;
+
+  /** Returns the function that withdraws the provider (its feature stopping). */
+  provide(provider: StaffAuthenticator): () => void {
+    if (this.#provider) throw new Error("a staff login provider is already registered");
+    this.#provider = provider;
+    return () => {
+      if (this.#provider === provider) this.#provider = undefined;
+    };
+  }
+
+  userOf(req: IncomingMessage): string | undefined {
+    return this.#provider?.userOf(req);
+  }
+}
