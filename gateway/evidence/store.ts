@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 
-/** One kept file: referenced everywhere by `id` and `sha256`; the bytes live under the store's dir. */
 /** A piece of evidence's id: `ev-` and the first 20 hex digits of its SHA-256 (what the console serves under /evidence/). */
 export function evidenceId(sha256: string): string {
   return `ev-${sha256.slice(0, 20)}`;
@@ -11,6 +10,7 @@ export function evidenceId(sha256: string): string {
 
 export const EVIDENCE_ID = /^ev-[0-9a-f]{20}$/;
 
+/** One kept file: referenced everywhere by `id` and `sha256`; the bytes live under the store's dir. */
 export interface EvidenceRecord {
   id: string;
   sha256: string;
@@ -59,7 +59,7 @@ export function normaliseSha256(ref: string | undefined): string | undefined {
 /**
  * A content-addressed store of evidence files (snapshots, clips, frames) under one directory, with
  * an SQLite index, each file referenced by id and SHA-256 and deleted after the retention period.
- * Generic: it knows nothing about alerts or lifts.
+ * Generic: it knows nothing about alerts or lifts. The gateway has one, on the core.
  */
 export class EvidenceStore {
   readonly #db: Database.Database;
@@ -97,11 +97,6 @@ export class EvidenceStore {
       .prepare("INSERT OR IGNORE INTO evidence (id, sha256, mime, size, source, subject, created_at, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .run(id, sha256, mime, record.size, record.source, record.subject, now, file);
     return record;
-  }
-
-  /** Copies a file another feature wrote (a lift's best frame, say) into the store. */
-  importFile(path: string, options: PutOptions): EvidenceRecord {
-    return this.put(readFileSync(path), options);
   }
 
   /** Fetches the bytes a device points at (a camera's snapshot URL) and keeps them if they match. */
