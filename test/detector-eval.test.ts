@@ -3,9 +3,10 @@ import path from "node:path";
 import { Command } from "commander";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { evalFolder, registerDetectorCommands } from "../gateway/detector/cli.ts";
+import { registerDetectorCommands } from "../gateway/detector/cli.ts";
 import type { Detector } from "../gateway/detector/detector.ts";
-import { averagePrecision, evaluate, parseYoloLabels } from "../gateway/detector/evaluate.ts";
+import { evalFrames, selectFrames } from "../gateway/detector/eval-folder.ts";
+import { averagePrecision, evaluate } from "../gateway/detector/evaluate.ts";
 import { openDetector } from "../gateway/detector/open.ts";
 import { BICYCLE, BICYCLE_BOX, NEGATIVES, sharedImages, sharedModels, tempDir, testConfig } from "./detector-fixtures.ts";
 
@@ -49,17 +50,14 @@ describe("e-bike evaluation maths", () => {
     expect(report.rows[1]!.precision).toBeNaN();
   });
 
-  it("reads YOLO labels of the e-bike classes as pixel boxes and names a malformed line", () => {
-    const boxes = parseYoloLabels("1 0.5 0.5 0.5 0.25\n16 0.1 0.1 0.1 0.1\n\n3 0.25 0.75 0.1 0.2\n", 200, 100, new Set([1, 3]), "x.txt");
-    expect(boxes).toHaveLength(2);
-    expect(boxes[0]).toEqual({ x: 50, y: 37.5, w: 100, h: 25 });
-    expect(boxes[1]!.x).toBeCloseTo(40);
-    expect(boxes[1]!.y).toBeCloseTo(65);
-    expect(() => parseYoloLabels("1 0.5 0.5 0.5\n", 10, 10, new Set([1]), "x.txt")).toThrow(/x\.txt:1: expected "class cx cy w h"/);
+  it("counts frames as the guard does: any e-bike call makes a frame a hold candidate", () => {
+    const frames = evaluate([...images, { truths: [], predictions: [{ score: 0.7, box: box(5, 5) }] }, { truths: [], predictions: [] }], [0.5, 0.75]).frames;
+    expect(frames[0]).toMatchObject({ ebikeFrames: 2, ebikeFramesFound: 2, cleanFrames: 2, cleanFramesFlagged: 1, frameRecall: 1, falseHoldRate: 0.5 });
+    expect(frames[1]).toMatchObject({ ebikeFramesFound: 1, cleanFramesFlagged: 0, frameRecall: 0.5, falseHoldRate: 0 });
   });
 });
 
-/** The bicycle photo with its bicycle labelled by hand (and the dog, which is not an e-bike), and the five negatives. */
+/** The bicycle photo with its bicycle labelled by hand as the e-bike stand-in, and the five negatives. */
 async function labelledSet(): Promise<{ images: string; labels: string }> {
   const root = tempDir("evalset");
   const images = path.join(root, "images");
@@ -69,7 +67,8 @@ async function labelledSet(): Promise<{ images: string; labels: string }> {
   for (const name of [BICYCLE, ...NEGATIVES]) await copyFile(path.join(sharedImages, name), path.join(images, name));
   const b = BICYCLE_BOX;
   const yolo = (cls: number, x: number, y: number, w: number, h: number) => `${cls} ${(x + w / 2) / 768} ${(y + h / 2) / 576} ${w / 768} ${h / 576}`;
-  await writeFile(path.join(labels, "bicycle-dog-porch.txt"), `${yolo(1, b.x, b.y, b.w, b.h)}\n${yolo(16, 130, 205, 195, 335)}\n`);
+  await writeFile(path.join(labels, "classes.txt"), "person\nebike\n");
+  await writeFile(path.join(labels, "bicycle-dog-porch.txt"), `${yolo(1, b.x, b.y, b.w, b.h)}\n`);
   // four negatives labelled empty; the fifth has no label file, which YOLO reads as background too
   for (const name of NEGATIVES.slice(0, 4)) await writeFile(path.join(labels, name.replace(".jpg", ".txt")), "");
   return { images, labels };
@@ -86,8 +85,10 @@ describe("models eval on a small labelled set", () => {
 
   it("finds the one labelled e-bike first (AP50 1.0) and recommends a threshold with no false positive", async () => {
     const thresholds = [0.05, 0.25, 0.5, 0.7, 0.95];
-    const report = await evalFolder(detector, set.images, set.labels, thresholds);
+    const report = await evalFrames(detector, await selectFrames(set.images, set.labels, undefined), { thresholds });
     expect(report).toMatchObject({ images: 6, truths: 1, unlabelled: 1 });
+    expect(report.frames.find((f) => f.threshold === 0.5)).toMatchObject({ ebikeFrames: 1, ebikeFramesFound: 1, cleanFrames: 5, cleanFramesFlagged: 0 });
+    expect(report.perImage.filter((p) => p.wrong)).toEqual([]);
     expect(report.ap50).toBe(1);
     expect(report.rows.find((r) => r.threshold === 0.5)).toMatchObject({ tp: 1, fp: 0, fn: 0, precision: 1, recall: 1 });
     expect(report.rows.find((r) => r.threshold === 0.95)).toMatchObject({ tp: 0, fn: 1, recall: 0 });
@@ -111,7 +112,7 @@ describe("CLI", () => {
     await writeFile(notAnImage, "hello");
     const { out, run } = cli();
     const files = [path.join(sharedImages, BICYCLE), path.join(sharedImages, NEGATIVES[1]!), notAnImage];
-    await run("detect", "--json", "--models-dir", path.join(dir, "models"), "--mirror", sharedModels, "--out", path.join(dir, "out"), ...files);
+    await run("detect", "--json", "--ebike-classes", "bicycle,motorbike", "--models-dir", path.join(dir, "models"), "--mirror", sharedModels, "--out", path.join(dir, "out"), ...files);
     expect(process.exitCode).toBe(1);
     process.exitCode = 0;
     const lines = out.map((l) => JSON.parse(l) as { file: string; detections?: Array<{ class: string; score: number; box: object; ebike: boolean }>; annotated?: string; error?: string });
@@ -127,7 +128,7 @@ describe("CLI", () => {
     const set = await labelledSet();
     const dir = tempDir("eval");
     const { out, run } = cli();
-    await run("models", "eval", "--images", set.images, "--labels", set.labels, "--models-dir", dir, "--mirror", sharedModels, "--model", "yolox-nano-coco-416");
+    await run("models", "eval", "--images", set.images, "--labels", set.labels, "--models-dir", dir, "--mirror", sharedModels, "--model", "yolox-nano-coco-416", "--ebike-classes", "bicycle,motorbike");
     const text = out.join("\n");
     expect(text).toMatch(/model yolox-nano-coco-416: 6 images \(1 without a label file, taken as background\), 1 labelled e-bikes/);
     expect(text).toMatch(/AP50 \(e-bike\): 1\.000/);

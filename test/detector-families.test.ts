@@ -18,6 +18,7 @@ function manifest(family: ModelManifest["family"], width: number, height: number
     licence: "test",
     input: { name: "images", width, height, resize: "stretch", letterbox: { align: "center", pad: 114 }, channels: "rgb", divideBy: 1 },
     labels: ["ebike", "person"],
+    classMap: ["ebike", "person"],
     ebikeClasses: ["ebike"],
     thresholds: { score: 0.5, iou: 0.45 },
     dir: tempDir("tiny"),

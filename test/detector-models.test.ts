@@ -9,7 +9,7 @@ import { Detector } from "../gateway/detector/detector.ts";
 import { findManifest } from "../gateway/detector/manifest.ts";
 import { openDetector } from "../gateway/detector/open.ts";
 import { FrameRejected } from "../gateway/detector/reject.ts";
-import { ensureModel, fetchModel, sha256File } from "../gateway/detector/store.ts";
+import { ensureModel, fetchModel, sha256File, trainWeights } from "../gateway/detector/store.ts";
 import { iou } from "../gateway/detector/geometry.ts";
 import { BICYCLE, BICYCLE_BOX, image, NEGATIVES, repoRoot, sharedModels, tempDir, testConfig } from "./detector-fixtures.ts";
 
@@ -123,11 +123,29 @@ describe("manifests", () => {
     expect(manifest).toMatchObject({ family: "yolov8", labels: ["ebike", "bicycle", "person"], ebikeClasses: ["ebike"], input: { width: 640, resize: "letterbox", channels: "rgb" } });
   });
 
-  it("refuses a manifest whose e-bike classes are not among its labels", async () => {
+  it("refuses a manifest whose class map names labels the model does not have", async () => {
     const dir = tempDir("site-models");
     const builtin = await readFile(path.join(repoRoot, "models/fastestdet-coco-352.yaml"), "utf8");
     await writeFile(path.join(dir, "fastestdet-coco-352.yaml"), builtin.replace("labels: coco-labels.txt", "labels: [person, car]"));
-    await expect(findManifest("fastestdet-coco-352", [dir])).rejects.toThrow(/e-bike classes not in labels: bicycle, motorbike/);
+    await expect(findManifest("fastestdet-coco-352", [dir])).rejects.toThrow(/classes maps labels the model does not have: motorbike, bicycle/);
+  });
+
+  it("maps the COCO models' outputs to linli classes: motorbike is the e-bike, bicycle a bicycle", async () => {
+    for (const id of ["fastestdet-coco-352", "yolox-nano-coco-416"]) {
+      const manifest = await findManifest(id, []);
+      expect(manifest.ebikeClasses).toEqual(["motorbike"]);
+      expect(manifest.classMap[manifest.labels.indexOf("bicycle")]).toBe("bicycle");
+      expect(manifest.classMap[manifest.labels.indexOf("person")]).toBe("person");
+      expect(manifest.classMap[manifest.labels.indexOf("dog")]).toBeUndefined();
+    }
+  });
+
+  it("names the base model's trainable weights, and they verify like the ONNX", async () => {
+    const manifest = await findManifest("fastestdet-coco-352", []);
+    const modelsDir = tempDir("store");
+    const file = await fetchModel(trainWeights(manifest), { modelsDir, mirror: sharedModels });
+    expect(file).toBe(path.join(modelsDir, "fastestdet-train/fastestdet-coco-352.pth"));
+    expect(await sha256File(file)).toBe(manifest.train!.sha256);
   });
 });
 

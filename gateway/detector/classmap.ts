@@ -1,7 +1,6 @@
 /**
- * Which of a model's classes count as an e-bike. COCO models have none, so bicycle and motorbike
- * stand in by default; a site that allows pedal bicycles in its lifts maps motorbike alone (config
- * `detector.ebikeClasses`), and a fine-tuned model maps its own `ebike` class.
+ * Which of a model's classes count as an e-bike: by default those its manifest maps to linli's
+ * `ebike` (COCO motorbike; a fine-tuned model's own `ebike`), or `detector.ebikeClasses`.
  */
 export function resolveEbikeClasses(labels: readonly string[], names: readonly string[]): ReadonlySet<number> {
   const indices = new Set<number>();

@@ -1,15 +1,14 @@
-import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { annotate } from "./annotate.ts";
 import { detectorConfigSchema, type DetectorConfig } from "./config.ts";
-import type { Detector } from "./detector.ts";
-import { evaluate, parseYoloLabels, type EvalReport, type ImageEval } from "./evaluate.ts";
+import { evalFrames, selectFrames, type FolderEval } from "./eval-folder.ts";
+import { printComparison, printReport, toJson } from "./eval-print.ts";
 import { findManifest, listModelIds } from "./manifest.ts";
-import { nms } from "./nms.ts";
 import { openDetector } from "./open.ts";
 import { checkModel, fetchModel } from "./store.ts";
+import { registerTrainCommand } from "./train/command.ts";
 
 /** Where the commands write: the process's streams, or a test's buffers. */
 export interface CliIo {
@@ -27,6 +26,7 @@ interface ModelFlags {
   modelsDir?: string;
   mirror?: string;
   threshold?: number;
+  ebikeClasses?: string[];
 }
 
 const probability = (value: string) => {
@@ -42,6 +42,7 @@ function configFrom(flags: ModelFlags): DetectorConfig {
     ...(flags.modelsDir ? { modelsDir: flags.modelsDir } : {}),
     ...(flags.mirror ? { mirror: flags.mirror } : {}),
     ...(flags.threshold === undefined ? {} : { scoreThreshold: flags.threshold }),
+    ...(flags.ebikeClasses ? { ebikeClasses: flags.ebikeClasses } : {}),
   });
 }
 
@@ -50,11 +51,19 @@ function modelOptions(cmd: Command): Command {
   return cmd
     .option("--model <id>", "model id (a manifest in models/ or the models dir)", defaults.model)
     .option("--models-dir <dir>", "where the weights are kept and fetched to", defaults.modelsDir)
-    .option("--mirror <dir>", "copy missing weights from this directory instead of downloading");
+    .option("--mirror <dir>", "copy missing weights from this directory instead of downloading")
+    .option("--ebike-classes <names>", "the model's class names that count as an e-bike, comma-separated (default: the manifest's)", (v: string) => v.split(",").map((c) => c.trim()).filter((c) => c));
 }
 
+const epochSeconds = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("epoch seconds, e.g. 1607035104");
+  return n;
+};
+
+const EVAL_THRESHOLDS = Array.from({ length: 19 }, (_, i) => Math.round(5 * (i + 1)) / 100);
+
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-const IMAGE_EXT = /\.(jpe?g|png)$/i;
 
 async function detectFiles(files: string[], flags: ModelFlags & { json?: boolean; out: string }, io: CliIo): Promise<number> {
   const detector = await openDetector(configFrom(flags), { progress: process.stderr.isTTY });
@@ -92,40 +101,6 @@ async function detectFiles(files: string[], flags: ModelFlags & { json?: boolean
   return failures;
 }
 
-/** Runs the model over a labelled folder and scores its e-bike calls. */
-export async function evalFolder(detector: Detector, imagesDir: string, labelsDir: string, thresholds: readonly number[]): Promise<EvalReport & { unlabelled: number }> {
-  const files = (await readdir(imagesDir)).filter((f) => IMAGE_EXT.test(f)).sort();
-  if (files.length === 0) throw new Error(`no JPEG or PNG images in ${imagesDir}`);
-  const floor = Math.min(...thresholds);
-  const images: ImageEval[] = [];
-  let unlabelled = 0;
-  for (const name of files) {
-    const result = await detector.detect(await readFile(path.join(imagesDir, name)), floor);
-    const labelFile = path.join(labelsDir, name.replace(/\.[^.]*$/, ".txt"));
-    // YOLO convention: an image without a label file is a background image
-    if (!existsSync(labelFile)) unlabelled++;
-    const text = existsSync(labelFile) ? await readFile(labelFile, "utf8") : "";
-    const truths = parseYoloLabels(text, result.frameWidth, result.frameHeight, detector.ebikeClasses, labelFile);
-    // one e-bike is often called both bicycle and motorbike: merge across e-bike classes before matching
-    const ebikes = nms(result.detections.filter((d) => d.ebike).map((d) => ({ ...d, cls: 0 })), 0.5);
-    images.push({ truths, predictions: ebikes.map((d) => ({ score: d.score, box: d.box })) });
-  }
-  return { ...evaluate(images, thresholds), unlabelled };
-}
-
-const pct = (n: number) => (Number.isNaN(n) ? "   -" : `${(n * 100).toFixed(1).padStart(5)}%`);
-
-function printReport(report: EvalReport & { unlabelled: number }, model: string, io: CliIo): void {
-  io.out(`model ${model}: ${report.images} images (${report.unlabelled} without a label file, taken as background), ${report.truths} labelled e-bikes`);
-  io.out(`AP50 (e-bike): ${Number.isNaN(report.ap50) ? "n/a (no labelled e-bikes)" : report.ap50.toFixed(3)}`);
-  io.out("threshold  precision  recall     F1   TP   FP   FN");
-  for (const r of report.rows) {
-    io.out(`${r.threshold.toFixed(2).padStart(9)}  ${pct(r.precision).padStart(9)}  ${pct(r.recall).padStart(6)}  ${r.f1.toFixed(2).padStart(5)} ${String(r.tp).padStart(4)} ${String(r.fp).padStart(4)} ${String(r.fn).padStart(4)}`);
-  }
-  const r = report.recommended;
-  io.out(`recommended threshold: ${r.threshold.toFixed(2)} (F1 ${r.f1.toFixed(2)}, ${r.fp} false positive(s), ${r.fn} missed): set detector.scoreThreshold`);
-}
-
 /** Adds `detect` and `models fetch|list|eval` to the linli CLI. */
 export function registerDetectorCommands(program: Command, io: CliIo = processIo): void {
   modelOptions(program.command("detect"))
@@ -138,7 +113,8 @@ export function registerDetectorCommands(program: Command, io: CliIo = processIo
       if ((await detectFiles(files, flags, io)) > 0) process.exitCode = 1;
     });
 
-  const models = program.command("models").description("detector models: fetch, list, evaluate");
+  const models = program.command("models").description("detector models: fetch, list, evaluate, train");
+  registerTrainCommand(models, io);
 
   models
     .command("fetch")
@@ -171,16 +147,31 @@ export function registerDetectorCommands(program: Command, io: CliIo = processIo
     });
 
   modelOptions(models.command("eval"))
-    .description("precision, recall and AP50 of the e-bike class on a labelled folder (YOLO txt labels)")
+    .description("how well a model finds e-bikes on a labelled folder: AP50, precision and recall per threshold, frames held and missed")
     .requiredOption("--images <dir>", "folder of JPEG/PNG images")
-    .requiredOption("--labels <dir>", "folder of YOLO labels: <image name>.txt with `class cx cy w h` lines, normalised")
-    .action(async (flags: ModelFlags & { images: string; labels: string }) => {
-      const detector = await openDetector(configFrom(flags), { progress: process.stderr.isTTY });
-      try {
-        const thresholds = Array.from({ length: 19 }, (_, i) => round(0.05 * (i + 1), 2));
-        printReport(await evalFolder(detector, flags.images, flags.labels, thresholds), detector.manifest.id, io);
-      } finally {
-        await detector.close();
+    .requiredOption("--labels <dir>", "YOLO txt labels with a classes.txt (linli class names), or VOC xml")
+    .option("--compare <id>", "a second model, run on the same frames and shown beside the first")
+    .option("--since <epoch>", "only frames whose file name is a capture time at or after this epoch second", epochSeconds)
+    .option("--threshold <score>", "the score threshold the per-frame results use (default: the model's)", probability)
+    .option("--wrong <dir>", "write the frames each model got wrong here, annotated, one folder per model")
+    .option("--json", "the full reports as one JSON object")
+    .action(async (flags: ModelFlags & { images: string; labels: string; compare?: string; since?: number; wrong?: string; json?: boolean }) => {
+      const frames = await selectFrames(flags.images, flags.labels, flags.since);
+      const reports: FolderEval[] = [];
+      for (const model of [configFrom(flags).model, ...(flags.compare ? [flags.compare] : [])]) {
+        const detector = await openDetector(configFrom({ ...flags, model }), { progress: process.stderr.isTTY });
+        try {
+          const thresholds = [...new Set([...EVAL_THRESHOLDS, detector.threshold])].sort((a, b) => a - b);
+          reports.push(await evalFrames(detector, frames, { thresholds, wrongDir: flags.wrong && path.join(flags.wrong, model) }));
+        } finally {
+          await detector.close();
+        }
       }
+      if (flags.json) {
+        io.out(toJson({ images: flags.images, labels: flags.labels, since: flags.since ?? null, models: reports }));
+        return;
+      }
+      for (const report of reports) printReport(report, io);
+      if (reports.length > 1) printComparison(reports, io);
     });
 }

@@ -19,12 +19,28 @@ export interface ThresholdRow {
   f1: number;
 }
 
+/**
+ * The guard's question per threshold: a frame with any e-bike call is a hold candidate. Of the
+ * frames with a labelled e-bike, how many are candidates; of the frames without, how many.
+ */
+export interface FrameRow {
+  threshold: number;
+  ebikeFrames: number;
+  ebikeFramesFound: number;
+  cleanFrames: number;
+  cleanFramesFlagged: number;
+  /** NaN without frames of that kind */
+  frameRecall: number;
+  falseHoldRate: number;
+}
+
 export interface EvalReport {
   images: number;
   truths: number;
   /** average precision at IoU 0.5, all-point interpolated; NaN without labelled e-bikes */
   ap50: number;
   rows: ThresholdRow[];
+  frames: FrameRow[];
   /** best F1; ties go to fewer false positives, then the higher threshold (a false hold costs residents) */
   recommended: ThresholdRow;
 }
@@ -91,24 +107,26 @@ export function evaluate(images: readonly ImageEval[], thresholds: readonly numb
     if (r.fp !== best.fp) return r.fp < best.fp ? r : best;
     return r.threshold > best.threshold ? r : best;
   });
-  return { images: images.length, truths, ap50: averagePrecision(matches, truths), rows, recommended };
+  return { images: images.length, truths, ap50: averagePrecision(matches, truths), rows, frames: frameRows(images, thresholds), recommended };
 }
 
-/**
- * YOLO label text (`cls cx cy w h` per line, normalised to the image) to pixel boxes of the
- * given classes. A malformed line is an error naming the line, not a silent skip.
- */
-export function parseYoloLabels(text: string, width: number, height: number, classes: ReadonlySet<number>, source: string): Box[] {
-  const boxes: Box[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    const fields = line.trim().split(/\s+/).filter((f) => f.length > 0);
-    if (fields.length === 0) return;
-    const nums = fields.map(Number);
-    const [cls, cx, cy, w, h] = nums;
-    if (nums.length !== 5 || cls === undefined || cx === undefined || cy === undefined || w === undefined || h === undefined || nums.some((n) => !Number.isFinite(n)) || !Number.isInteger(cls)) {
-      throw new Error(`${source}:${i + 1}: expected "class cx cy w h", got "${line.trim()}"`);
-    }
-    if (classes.has(cls)) boxes.push({ x: (cx - w / 2) * width, y: (cy - h / 2) * height, w: w * width, h: h * height });
+/** A frame's best e-bike call: what decides whether it is a hold candidate at a threshold. */
+export const bestScore = (image: ImageEval) => image.predictions.reduce((m, p) => Math.max(m, p.score), 0);
+
+export function frameRows(images: readonly ImageEval[], thresholds: readonly number[]): FrameRow[] {
+  const withEbike = images.filter((im) => im.truths.length > 0).map(bestScore);
+  const clean = images.filter((im) => im.truths.length === 0).map(bestScore);
+  return thresholds.map((threshold) => {
+    const found = withEbike.filter((s) => s > 0 && s >= threshold).length;
+    const flagged = clean.filter((s) => s > 0 && s >= threshold).length;
+    return {
+      threshold,
+      ebikeFrames: withEbike.length,
+      ebikeFramesFound: found,
+      cleanFrames: clean.length,
+      cleanFramesFlagged: flagged,
+      frameRecall: withEbike.length > 0 ? found / withEbike.length : NaN,
+      falseHoldRate: clean.length > 0 ? flagged / clean.length : NaN,
+    };
   });
-  return boxes;
 }

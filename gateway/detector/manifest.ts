@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isScalar, parseDocument } from "yaml";
 import { z } from "zod";
+import { LINLI_CLASSES, isLinliClass, type LinliClass } from "./labels/classes.ts";
 
 /** The manifests and label files that ship with linli (the weights do not: see models/README.md). */
 export const BUILTIN_MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
@@ -45,8 +46,27 @@ export const manifestSchema = z.strictObject({
   input: inputSchema,
   /** class names in output order, or a labels file (one per line), relative to the manifest or absolute */
   labels: z.union([z.array(z.string()).min(1), z.string()]),
-  /** which class names count as an e-bike */
-  ebikeClasses: z.array(z.string()).min(1),
+  /**
+   * the model's classes that stand for a linli class (model label -> linli class); a label that is a
+   * linli class name stands for itself, and a label mapped to nothing is ignored by evaluation
+   */
+  classes: z.record(z.string(), z.enum(LINLI_CLASSES)).optional(),
+  /** which class names count as an e-bike; by default the labels the class map sends to `ebike` */
+  ebikeClasses: z.array(z.string()).min(1).optional(),
+  /**
+   * the model's trainable weights (a PyTorch state dict), for `linli models train`: fetched and
+   * verified like the ONNX; `file` is relative to the models directory (and to a mirror)
+   */
+  train: z
+    .strictObject({
+      file: z.string().regex(/^[^\\]+\.pth$/, "a relative .pth path").refine((f) => !f.startsWith("/") && !f.split("/").includes(".."), "inside the models directory"),
+      bytes: z.number().int().positive().optional(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      url: z.string().url().optional(),
+      source: z.string().optional(),
+      licence: z.string(),
+    })
+    .optional(),
   thresholds: z.strictObject({
     score: z.number().min(0).max(1),
     iou: z.number().min(0).max(1).default(0.45),
@@ -57,8 +77,11 @@ export type ManifestFile = z.infer<typeof manifestSchema>;
 export type InputContract = ManifestFile["input"];
 
 /** A manifest with its labels read in, ready for the runtime. */
-export interface ModelManifest extends Omit<ManifestFile, "labels"> {
+export interface ModelManifest extends Omit<ManifestFile, "labels" | "classes" | "ebikeClasses"> {
   labels: string[];
+  /** per output index, the linli class it stands for, or undefined */
+  classMap: Array<LinliClass | undefined>;
+  ebikeClasses: string[];
   /** the directory the manifest came from */
   dir: string;
 }
@@ -78,8 +101,9 @@ async function readLabels(dir: string, labels: ManifestFile["labels"]): Promise<
  */
 function parseManifestYaml(text: string): unknown {
   const doc = parseDocument(text);
-  const sha = doc.get("sha256", true);
-  if (isScalar(sha) && typeof sha.value === "number" && typeof sha.source === "string") sha.value = sha.source;
+  for (const node of [doc.get("sha256", true), doc.getIn(["train", "sha256"], true)]) {
+    if (isScalar(node) && typeof node.value === "number" && typeof node.source === "string") node.value = node.source;
+  }
   return doc.toJS();
 }
 
@@ -88,10 +112,16 @@ export async function readManifest(file: string): Promise<ModelManifest> {
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`model manifest ${file}: ${z.prettifyError(parsed.error)}`);
   const dir = path.dirname(file);
+  const { classes, ebikeClasses, ...rest } = parsed.data;
   const labels = await readLabels(dir, parsed.data.labels);
-  const unknown = parsed.data.ebikeClasses.filter((c) => !labels.includes(c));
+  const strays = Object.keys(classes ?? {}).filter((c) => !labels.includes(c));
+  if (strays.length > 0) throw new Error(`model manifest ${file}: classes maps labels the model does not have: ${strays.join(", ")}`);
+  const classMap = labels.map((l) => classes?.[l] ?? (isLinliClass(l) ? l : undefined));
+  const ebikes = ebikeClasses ?? labels.filter((_, i) => classMap[i] === "ebike");
+  if (ebikes.length === 0) throw new Error(`model manifest ${file}: no class stands for an e-bike (map one to ebike in classes, or list ebikeClasses)`);
+  const unknown = ebikes.filter((c) => !labels.includes(c));
   if (unknown.length > 0) throw new Error(`model manifest ${file}: e-bike classes not in labels: ${unknown.join(", ")}`);
-  return { ...parsed.data, labels, dir };
+  return { ...rest, labels, classMap, ebikeClasses: ebikes, dir };
 }
 
 const MANIFEST_EXT = [".yaml", ".yml", ".json"];

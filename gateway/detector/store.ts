@@ -29,7 +29,17 @@ export interface FetchOptions {
   progress?: boolean;
 }
 
-export const modelFile = (manifest: ModelManifest, modelsDir: string) => path.join(modelsDir, manifest.file);
+/** Something fetched and verified by SHA-256: a model's ONNX, or its trainable weights. */
+export type Artifact = Pick<ModelManifest, "id" | "file" | "sha256" | "bytes" | "url">;
+
+export const modelFile = (manifest: Artifact, modelsDir: string) => path.join(modelsDir, manifest.file);
+
+/** A model's trainable weights as an artifact, or an error saying the model cannot be fine-tuned. */
+export function trainWeights(manifest: ModelManifest): Artifact {
+  if (!manifest.train) throw new Error(`model ${manifest.id} has no trainable weights in its manifest (train.file, train.sha256): it cannot be fine-tuned`);
+  const { file, sha256, bytes, url } = manifest.train;
+  return { id: `${manifest.id} (trainable weights)`, file, sha256, bytes, url };
+}
 
 /** SHA-256 of a file, streamed. */
 export async function sha256File(file: string): Promise<string> {
@@ -39,14 +49,14 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** Whether the weights in the models directory are there and are the ones the manifest names. */
-export async function checkModel(manifest: ModelManifest, modelsDir: string): Promise<"ok" | "missing" | "corrupt"> {
+export async function checkModel(manifest: Artifact, modelsDir: string): Promise<"ok" | "missing" | "corrupt"> {
   const file = modelFile(manifest, modelsDir);
   if (!existsSync(file)) return "missing";
   return (await sha256File(file)) === manifest.sha256 ? "ok" : "corrupt";
 }
 
 /** Opens the source of a fetch: the mirror's copy, else the manifest's URL. */
-async function openSource(manifest: ModelManifest, mirror: string | undefined): Promise<{ stream: Readable; total: number; from: string }> {
+async function openSource(manifest: Artifact, mirror: string | undefined): Promise<{ stream: Readable; total: number; from: string }> {
   if (mirror) {
     const from = path.join(mirror, manifest.file);
     if (!existsSync(from)) throw new ModelUnavailable("model_missing", `mirror ${mirror} has no ${manifest.file}`);
@@ -69,9 +79,9 @@ async function openSource(manifest: ModelManifest, mirror: string | undefined): 
  * file beside the destination; only a file whose SHA-256 matches the manifest is renamed into place,
  * so a half-written or tampered file is never loaded. Returns the path of the weights.
  */
-export async function fetchModel(manifest: ModelManifest, options: FetchOptions): Promise<string> {
-  await mkdir(options.modelsDir, { recursive: true });
+export async function fetchModel(manifest: Artifact, options: FetchOptions): Promise<string> {
   const dest = modelFile(manifest, options.modelsDir);
+  await mkdir(path.dirname(dest), { recursive: true });
   const part = `${dest}.${randomBytes(4).toString("hex")}.part`;
   const { stream, total, from } = await openSource(manifest, options.mirror);
   const hash = createHash("sha256");
@@ -107,7 +117,7 @@ export async function fetchModel(manifest: ModelManifest, options: FetchOptions)
  * The weights, ready to load: verified in place, or fetched on first use when `autoFetch` is on.
  * A file that is present but does not match is not replaced silently: someone should look at it.
  */
-export async function ensureModel(manifest: ModelManifest, options: FetchOptions & { autoFetch: boolean }): Promise<string> {
+export async function ensureModel(manifest: Artifact, options: FetchOptions & { autoFetch: boolean }): Promise<string> {
   const state = await checkModel(manifest, options.modelsDir);
   const file = modelFile(manifest, options.modelsDir);
   if (state === "ok") return file;

@@ -1,0 +1,77 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { findManifest } from "../gateway/detector/manifest.ts";
+import { openDetector } from "../gateway/detector/open.ts";
+import { checkModel } from "../gateway/detector/store.ts";
+import { trainModel } from "../gateway/detector/train/command.ts";
+import { checkTrainingPython } from "../gateway/detector/train/python.ts";
+import type { TrainedModel } from "../gateway/detector/train/publish.ts";
+import { liftCctv, sharedModels, tempDir } from "./detector-fixtures.ts";
+
+/** A short run, bounded in time for CI on 2 cores: the figures of a full run are in docs/training.md. */
+const SHORT = { seed: 1, epochs: 40, maxMinutes: 1.25, patience: 40, threads: 2, batch: 8, lr: 0.002, valShare: 0.15, testShare: 0.25, threshold: 0.5 };
+
+describe("models train on lift-cctv-89 (real torch, real onnxruntime)", () => {
+  const modelsDir = tempDir("trained");
+  let model: TrainedModel;
+  const log: string[] = [];
+  beforeAll(async () => {
+    model = await trainModel({ ...SHORT, images: liftCctv.images, labels: liftCctv.labels, id: "lift-cctv-test", base: "fastestdet-coco-352", modelsDir, mirror: sharedModels }, { out: (l) => log.push(l), err: (l) => log.push(l) }, false);
+  }, 170_000);
+
+  it("trains on the oldest frames and holds back the latest 13 by capture time", () => {
+    expect(model.dataset).toMatchObject({ train: 31, val: 8, test: 13, testSince: 1607035104 });
+    expect(model.result.seconds).toBeLessThan(SHORT.maxMinutes * 60 + 30);
+    expect(log.some((l) => /^epoch 1\/40 .* ETA \d+ s$/.test(l))).toBe(true);
+  });
+
+  it("writes an ONNX that the gateway's detector loads from the models dir by its id", async () => {
+    const detector = await openDetector({ enabled: true, model: "lift-cctv-test", modelsDir, autoFetch: false, threads: 1, concurrency: 1, maxQueuedLifts: 1, maxInputPixels: 1e8, evidence: false });
+    try {
+      expect(detector.manifest.ebikeClasses).toEqual(["ebike"]);
+      const result = await detector.detect(await readFile(path.join(liftCctv.images, "1616667058.jpg")));
+      expect(result.frameWidth).toBe(1920);
+    } finally {
+      await detector.close();
+    }
+  });
+
+  it("scores better than the base model on the held-back frames", () => {
+    const { base, trained } = model.heldBack!;
+    expect(trained.images).toBe(13);
+    expect(trained.ap50).toBeGreaterThan(base.ap50);
+    const at = (r: typeof base) => r.frames.find((f) => f.threshold === r.threshold)!;
+    expect(at(trained).ebikeFramesFound).toBeGreaterThan(at(base).ebikeFramesFound);
+  });
+
+  it("writes a valid manifest with its class map, and its SHA-256 checks", async () => {
+    const manifest = await findManifest("lift-cctv-test", [modelsDir]);
+    expect(manifest).toMatchObject({ family: "fastestdet", file: "lift-cctv-test.onnx", labels: ["ebike", "bicycle", "stroller", "wheelchair", "trolley", "person"], classMap: ["ebike", "bicycle", "stroller", "wheelchair", "trolley", "person"] });
+    expect(await checkModel(manifest, modelsDir)).toBe("ok");
+  });
+
+  it("writes a model card with the held-back figures and the command that reproduces them", async () => {
+    const card = await readFile(path.join(modelsDir, "lift-cctv-test.md"), "utf8");
+    expect(card).toMatch(/^# Model card: lift-cctv-test/);
+    expect(card).toMatch(/\| fastestdet-coco-352 \| 0\.5 \| \d\.\d{3} \|/);
+    expect(card).toMatch(/\| lift-cctv-test \| 0\.5 \| \d\.\d{3} \|/);
+    expect(card).toContain(`--since 1607035104`);
+    expect(card).toMatch(/held back \(captured from 1607035104 on\)/);
+  });
+});
+
+describe("models train without torch", () => {
+  it("says which Debian packages to install", async () => {
+    await expect(checkTrainingPython("/nonexistent/python3")).rejects.toThrow(/apt-get install -y python3-torch python3-torchvision python3-onnx/);
+  });
+
+  it("stops before training on a folder whose labels are malformed", async () => {
+    const modelsDir = tempDir("trained");
+    await expect(
+      trainModel({ ...SHORT, images: liftCctv.images, labels: tempDir("no-classes"), id: "x", base: "fastestdet-coco-352", modelsDir, mirror: sharedModels }, { out: () => undefined, err: () => undefined }, false),
+    ).rejects.toThrow(/YOLO labels need a classes\.txt/);
+    expect(existsSync(path.join(modelsDir, "x.onnx"))).toBe(false);
+  });
+});
