@@ -69,7 +69,8 @@ const config = parseConfig({
   http: { enabled: false },
   influx: { enabled: false },
   alerts: { enabled: false },
-  detector: { enabled: full, model: args.model, mirror: args.mirror, modelsDir: path.join(dataDir, "models"), concurrency: 2, threads: 1 },
+  // the bicycle photo stands in for an e-bike (the COCO model maps only motorbike to e-bike)
+  detector: { enabled: full, model: args.model, mirror: args.mirror, modelsDir: path.join(dataDir, "models"), concurrency: 2, threads: 1, ebikeClasses: ["bicycle", "motorbike"] },
   lift: {
     opcua: { endpoint: sim.endpoint },
     lifts: Object.fromEntries(ids.map((id) => [id, {}])),

@@ -20,7 +20,8 @@ const config = parseConfig({
   http: { enabled: false },
   influx: { enabled: false },
   alerts: { enabled: false },
-  detector: { modelsDir: path.join(dataDir, "models"), mirror: path.resolve(import.meta.dirname, "../../shared/models") },
+  // the porch bicycle photo stands in for an e-bike (the COCO model maps only motorbike to e-bike)
+  detector: { modelsDir: path.join(dataDir, "models"), mirror: path.resolve(import.meta.dirname, "../../shared/models"), ebikeClasses: ["bicycle", "motorbike"] },
   lift: { opcua: { endpoint }, lifts: { [liftId]: {} }, frameStaleMs: 8_000, leaseMs: Number(leaseMs), renewMs: Math.floor(Number(leaseMs) / 3) },
 });
 const gateway = await Gateway.start(config, { log: createLogger("silent") });

@@ -34,6 +34,8 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
   const lifts = options.counts?.lift ?? 30;
   // An offline demo reads the detector's weights from a local folder instead of downloading them.
   if (config.detector.mirror === undefined && existsSync(options.models)) config.detector.mirror = resolve(options.models);
+  // The demo's photos show pedal bicycles, not e-bikes: they stand in for e-bikes so the guard has something to hold.
+  config.detector.ebikeClasses ??= ["bicycle", "motorbike"];
   if (config.alerts.enabled && config.alerts.console.enabled && config.alerts.console.accounts.length === 0) {
     const account = await demoAccount();
     config.alerts.console.accounts.push({ user: account.user, passwordHash: account.passwordHash, displayName: account.displayName });
