@@ -7,9 +7,12 @@
  *   their medians and p99s and the ratio b/a; then
  *   (c) 30 lifts sending 5 frames/s each at once through the detector extension (bus, latest-wins
  *       scheduler, detector): frames judged per second, stale frames dropped, receive-to-verdict
- *       latency, and how long the event loop (the MQTT ingest path) was ever kept waiting.
+ *       latency, and how long the event loop (the MQTT ingest path) was ever kept waiting;
+ * and at the end each model's whole path (b) against the first model's: a model trained by
+ * `linli models train` has to stay within 2x of its base.
  *
  *   npm run bench:detector -- [--runs 200] [--threads 1] [--concurrency 2] [--seconds 10] [--mirror DIR]
+ *                             [--models fastestdet-coco-352,my-trained-model --models-dir data/models]
  */
 import os from "node:os";
 import path from "node:path";
@@ -39,6 +42,8 @@ const { values: args } = parseArgs({
     fps: { type: "string", default: "5" },
     mirror: { type: "string", default: path.resolve(repoRoot, "../shared/models") },
     models: { type: "string", default: "fastestdet-coco-352,yolox-nano-coco-416" },
+    // where trained models (manifest + ONNX) are; base weights missing there are copied from --mirror
+    "models-dir": { type: "string" },
   },
 });
 const RUNS = Number(args.runs);
@@ -135,10 +140,11 @@ const jpeg = await sharp(source).resize(1280, 720, { fit: "fill" }).jpeg({ quali
 console.log(`linli detector bench: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, onnxruntime-node ${ort.env.versions.common}, sharp ${sharp.versions.sharp}`);
 console.log(`frame: 1280x720 JPEG, ${(jpeg.length / 1024).toFixed(0)} KiB; ${RUNS} runs each; threads=${args.threads} concurrency=${args.concurrency}\n`);
 
+const wholeMedians: Array<{ model: string; median: number }> = [];
 for (const model of args.models.split(",")) {
   const config = detectorConfigSchema.parse({
     model,
-    modelsDir: mkdtempSync(path.join(os.tmpdir(), "linli-bench-")),
+    modelsDir: args["models-dir"] ?? mkdtempSync(path.join(os.tmpdir(), "linli-bench-")),
     mirror: args.mirror,
     threads: Number(args.threads),
     concurrency: Number(args.concurrency),
@@ -155,4 +161,10 @@ for (const model of args.models.split(",")) {
   console.log(`  ${LIFTS} lifts x ${FPS} frames/s for ${SECONDS} s: offered ${load.offered}, judged ${load.judged} (${load.fps.toFixed(1)} frames/s), dropped stale ${load.dropped}, faults ${load.faults}`);
   console.log(`      receive -> verdict          median ${ms(m(load.latency))}  p99 ${ms(p99(load.latency))}`);
   console.log(`      event loop delay            p99 ${ms(load.lagP99)}  max ${ms(load.lagMax)}\n`);
+  wholeMedians.push({ model, median: m(whole) });
+}
+
+const [first, ...others] = wholeMedians;
+for (const other of first ? others : []) {
+  console.log(`whole path (b), median: ${other.model} ${ms(other.median)} = ${(other.median / first!.median).toFixed(2)}x ${first!.model} ${ms(first!.median)}`);
 }
