@@ -11,16 +11,26 @@ type Tree = Record<string, unknown>;
 
 const isTree = (v: unknown): v is Tree => v !== null && typeof v === "object" && !Array.isArray(v);
 
+function parentOf(tree: Tree, path: readonly string[]): unknown {
+  return path.slice(0, -1).reduce<unknown>((node, key) => (isTree(node) ? node[key] : undefined), tree);
+}
+
+function has(tree: Tree, path: readonly string[]): boolean {
+  const parent = parentOf(tree, path);
+  return isTree(parent) && Object.hasOwn(parent, path[path.length - 1] as string);
+}
+
 function take(tree: Tree, path: readonly string[]): { found: boolean; value?: unknown } {
-  const parent = path.slice(0, -1).reduce<unknown>((node, key) => (isTree(node) ? node[key] : undefined), tree);
+  if (!has(tree, path)) return { found: false };
+  const parent = parentOf(tree, path) as Tree;
   const last = path[path.length - 1] as string;
-  if (!isTree(parent) || !Object.hasOwn(parent, last)) return { found: false };
   const value = parent[last];
   delete parent[last];
   return { found: true, value };
 }
 
-function put(tree: Tree, path: readonly string[], value: unknown): unknown {
+/** Sets a nested key, making the mappings on the way; returns what was there before. */
+export function setPath(tree: Tree, path: readonly string[], value: unknown): unknown {
   let node = tree;
   for (const key of path.slice(0, -1)) {
     if (!isTree(node[key])) node[key] = {};
@@ -45,8 +55,8 @@ export function migrateConfig(raw: Tree): { config: Tree; notices: string[] } {
     if (!old.found) continue;
     const fromKey = from.join(".");
     const toKey = to.join(".");
-    const previous = setBy.get(toKey) ?? (take(structuredClone(raw), to).found ? toKey : undefined);
-    const before = put(config, to, old.value);
+    const previous = setBy.get(toKey) ?? (has(raw, to) ? toKey : undefined);
+    const before = setPath(config, to, old.value);
     if (previous !== undefined && before !== old.value) {
       const by = previous === toKey ? "the file" : previous;
       throw new ConfigError(`invalid config:\n  ${fromKey}: moved to ${toKey}, which ${by} already sets to ${String(before)}; keep only ${toKey}`);

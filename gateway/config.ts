@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ConfigError } from "./config-error.ts";
 import type { FeatureConfigSchema } from "./feature.ts";
 import { features } from "./features.ts";
-import { migrateConfig } from "./config-migrate.ts";
+import { migrateConfig, setPath } from "./config-migrate.ts";
 import { securityConfigSchema } from "./security/config.ts";
 
 export { ConfigError };
@@ -136,16 +136,6 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
   }
   return value;
-}
-
-function setPath(target: Record<string, unknown>, path: readonly string[], value: string): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (next === undefined || next === null || typeof next !== "object") node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1] as string] = value;
 }
 
 /** Validates raw config; every problem names its key, e.g. `broker.port: expected number`. */

@@ -17,7 +17,8 @@ export interface HostCore extends Omit<Core, "bus" | "http"> {
 export class FeatureHost<F extends Feature = Feature> {
   private constructor(
     readonly feature: F,
-    readonly key: string,
+    /** the feature's key in linli.yaml */
+    readonly name: string,
     private readonly release: () => void,
   ) {}
 

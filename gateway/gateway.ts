@@ -11,7 +11,7 @@ import { noticesOf, type Config } from "./config.ts";
 import { assembleCore, commandGateFor } from "./core-assembly.ts";
 import { keepEvidenceFor } from "./evidence/retention.ts";
 import type { Feature, FeatureModule } from "./feature.ts";
-import { startFeatures, type FeatureHost, type HostCore } from "./feature-host.ts";
+import { FeatureHost, startFeatures, type HostCore } from "./feature-host.ts";
 import { features } from "./features.ts";
 import { HealthPoints } from "./health.ts";
 import { sendJson } from "./http/routes.ts";
@@ -56,7 +56,6 @@ interface Running {
  * runs in reverse order.
  */
 export class Gateway {
-  readonly #hosts: FeatureHost[] = [];
   /** in start order; stopped in reverse */
   readonly #running: Running[] = [];
   readonly #cleanup: Array<() => void> = [];
@@ -109,10 +108,7 @@ export class Gateway {
     const health = new HealthPoints(core, metrics, hostname());
     await health.start();
     gateway.#running.push(health);
-    for (const host of await startFeatures(features, core)) {
-      gateway.#hosts.push(host);
-      gateway.#running.push({ name: host.key, stop: () => host.stop() });
-    }
+    gateway.#running.push(...(await startFeatures(features, core)));
     const router = new IngestRouter(core, deviceKinds, metrics, pointContext(config.privacy));
     await router.start();
     gateway.#running.push(router);
@@ -123,7 +119,8 @@ export class Gateway {
 
   /** The running instance of a feature, when it is enabled (its config schema does not matter here, hence `any`). */
   feature<F extends Feature>(module: FeatureModule<string, any, F>): F | undefined {
-    return this.#hosts.find((h) => h.key === module.key)?.feature as F | undefined;
+    const host = this.#running.find((r): r is FeatureHost => r instanceof FeatureHost && r.name === module.key);
+    return host?.feature as F | undefined;
   }
 
   /** The embedded broker, when the gateway runs one. */
@@ -139,7 +136,6 @@ export class Gateway {
         this.core.log.error({ err, part: part.name }, "failed to stop");
       }
     }
-    this.#hosts.length = 0;
     for (const fn of this.#cleanup.splice(0)) fn();
     await this.core.mqtt.publish(gatewayTopic(this.core.config.site, "status"), "offline", { qos: 1, retain: true }).catch(() => {});
     await this.writer?.stop();

@@ -36,7 +36,9 @@ class Tally<L extends Record<string, string>> {
   }
 
   add(labels: L, n = 1): void {
-    const key = JSON.stringify(this.#labelNames.map((name) => labels[name]));
+    // once per device message: a join, not JSON, for the series key (label values never hold \u0001)
+    let key = "";
+    for (const name of this.#labelNames) key += `${labels[name]}\u0001`;
     const s = this.#series.get(key);
     if (s) s.value += n;
     else this.#series.set(key, { labels, value: n });

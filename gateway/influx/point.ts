@@ -36,9 +36,13 @@ export type TagsOf<M extends Measurement> = { [K in TagName<M>]?: string };
 /** A measurement's fields, typed as declared; any may be left out (or undefined), as InfluxDB allows. */
 export type FieldsOf<M extends Measurement> = { [K in keyof M["fields"]]?: ValueOf<M["fields"][K]> };
 
+// runs for every point of every device message: no intermediate arrays
 function defined<V>(values: Record<string, V | undefined>): Record<string, V> {
   const out: Record<string, V> = {};
-  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = v;
+  for (const k in values) {
+    const v = values[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out;
 }
 
