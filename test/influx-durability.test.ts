@@ -17,8 +17,11 @@ async function countSessions(influx: Influxd): Promise<number> {
   return Number(series[0]?.values[0]?.[1] ?? 0);
 }
 
+// One millisecond per session: InfluxDB keeps one point per series and timestamp, so two sessions of
+// one port ending in the same millisecond would collapse into one (issue 14 makes them distinct).
+const T0 = Date.now() - 60_000;
 function session(i: number) {
-  return JSON.stringify({ ts: Date.now(), sessionId: `s-${i}`, port: 1 + (i % 10), durationS: 60 + i, energyWh: 100 + i, reason: "full" });
+  return JSON.stringify({ ts: T0 + i, sessionId: `s-${i}`, port: 1 + (i % 10), durationS: 60 + i, energyWh: 100 + i, reason: "full" });
 }
 
 describe("InfluxDB outages lose nothing", () => {
