@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hashPassword as scryptHash } from "../security/password.ts";
+import type { StaffRole } from "../staff/desk.ts";
 
 /**
  * Console passwords use the project's one scrypt format (`scrypt$N$r$p$<salt>$<hash>`, the same as
@@ -11,6 +12,7 @@ export interface Session {
   token: string;
   user: string;
   displayName: string;
+  role: StaffRole;
   createdAt: number;
   expiresAt: number;
 }
@@ -24,10 +26,10 @@ export class Sessions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(user: string, displayName: string): Session {
+  create(user: string, displayName: string, role: StaffRole = "guard"): Session {
     this.#sweep();
     const now = this.now();
-    const session = { token: randomBytes(32).toString("base64url"), user, displayName, createdAt: now, expiresAt: now + this.ttlMs };
+    const session = { token: randomBytes(32).toString("base64url"), user, displayName, role, createdAt: now, expiresAt: now + this.ttlMs };
     this.#byToken.set(session.token, session);
     return session;
   }
@@ -72,7 +74,8 @@ export function parseCookies(header: string | undefined): Record<string, string>
  * A throw-away console account for `linli demo` when the config has none: a random password to
  * print once at start, and its hash for `alerts.console.accounts`.
  */
-export async function demoAccount(user = "demo"): Promise<{ user: string; password: string; passwordHash: string; displayName: string }> {
+export async function demoAccount(user = "demo"): Promise<{ user: string; password: string; passwordHash: string; displayName: string; role: StaffRole }> {
   const password = randomBytes(9).toString("base64url");
-  return { user, password, passwordHash: await scryptHash(password), displayName: "演示值班员" };
+  // the demo's one account does everything, labelling and promoting included
+  return { user, password, passwordHash: await scryptHash(password), displayName: "演示值班员", role: "administrator" };
 }

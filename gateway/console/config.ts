@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isScryptHash } from "../security/password.ts";
+import { STAFF_ROLES } from "../staff/desk.ts";
 
 const accountSchema = z.strictObject({
   user: z.string().min(1).max(64),
@@ -7,6 +8,8 @@ const accountSchema = z.strictObject({
   passwordHash: z.string().refine(isScryptHash, "expected a hash from `linli console hash-password`"),
   /** a name shown in the audit trail; defaults to user */
   displayName: z.string().max(64).optional(),
+  /** guard: alerts, holds and labelling; administrator: also deletes frames and promotes models */
+  role: z.enum(STAFF_ROLES).default("guard"),
 });
 
 /** The console's logins (config key `alerts.console`: the alerts feature serves the console). */

@@ -4,23 +4,13 @@ import type { RouteAdder } from "../http/routes.ts";
 import { readBody, sendJson } from "../http/routes.ts";
 import type { Lang } from "../i18n.ts";
 import { FailureSlowdown } from "../security/limits.ts";
-import type { StaffAuthenticator } from "../staff/desk.ts";
+import type { StaffAuthenticator, StaffRole } from "../staff/desk.ts";
 import { parseCookies, Sessions, verifyPassword, type Session } from "./auth.ts";
 import type { ConsoleConfig } from "./config.ts";
+import { LANG_COOKIE, langCookies, langOf, sendHtml } from "./html.ts";
 import { loginPage, loginUi } from "./login-page.ts";
 
 const SESSION_COOKIE = "linli_console";
-const LANG_COOKIE = "linli_lang";
-const HTML_HEADERS = {
-  "content-type": "text/html; charset=utf-8",
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "same-origin",
-  // the page loads its own script and style only; pictures come from the evidence route
-  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-};
-
 /** The page a signed-in member of staff gets at `/` (the console's owner draws it). */
 export type HomePage = (session: Session, lang: Lang) => string;
 
@@ -47,15 +37,19 @@ export class StaffConsole implements StaffAuthenticator {
     http.add("GET", "/", (req, res, url) => {
       const lang = this.lang(req, url);
       const session = this.session(req);
-      this.sendPage(res, 200, session ? home(session, lang) : loginPage(lang), this.#langCookie(url));
+      this.sendPage(res, 200, session ? home(session, lang) : loginPage(lang), langCookies(url));
     });
-    http.add("GET", "/login", (req, res, url) => this.sendPage(res, 200, loginPage(this.lang(req, url)), this.#langCookie(url)));
+    http.add("GET", "/login", (req, res, url) => this.sendPage(res, 200, loginPage(this.lang(req, url)), langCookies(url)));
     http.add("POST", "/login", (req, res) => this.#login(req, res));
     http.add("POST", "/logout", (req, res) => this.#logout(req, res));
   }
 
   userOf(req: IncomingMessage): string | undefined {
     return this.session(req)?.user;
+  }
+
+  roleOf(req: IncomingMessage): StaffRole | undefined {
+    return this.session(req)?.role;
   }
 
   session(req: IncomingMessage): Session | undefined {
@@ -76,20 +70,11 @@ export class StaffConsole implements StaffAuthenticator {
 
   /** `?lang=` first, then the browser's cookie, then the configured default. */
   lang(req: IncomingMessage, url: URL): Lang {
-    const q = url.searchParams.get("lang");
-    if (q === "zh" || q === "en") return q;
-    const c = parseCookies(req.headers.cookie)[LANG_COOKIE];
-    return c === "zh" || c === "en" ? c : this.cfg.language;
+    return langOf(req, url, this.cfg.language);
   }
 
   sendPage(res: ServerResponse, status: number, html: string, cookies: string[] = []): void {
-    res.writeHead(status, { ...HTML_HEADERS, ...(cookies.length ? { "set-cookie": cookies } : {}) });
-    res.end(html);
-  }
-
-  #langCookie(url: URL): string[] {
-    const q = url.searchParams.get("lang");
-    return q === "zh" || q === "en" ? [`${LANG_COOKIE}=${q}; Path=/; SameSite=Strict; Max-Age=31536000`] : [];
+    sendHtml(res, status, html, cookies);
   }
 
   async #login(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -112,7 +97,7 @@ export class StaffConsole implements StaffAuthenticator {
       return this.sendPage(res, 401, loginPage(lang, loginUi.badLogin[lang]));
     }
     this.#throttle.forget(from);
-    const session = this.#sessions.create(account.user, account.displayName ?? account.user);
+    const session = this.#sessions.create(account.user, account.displayName ?? account.user, account.role);
     this.log.info({ user: account.user }, "console login");
     res.writeHead(303, {
       location: "/",

@@ -38,7 +38,7 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
   config.detector.ebikeClasses ??= ["bicycle", "motorbike"];
   if (config.alerts.enabled && config.alerts.console.enabled && config.alerts.console.accounts.length === 0) {
     const account = await demoAccount();
-    config.alerts.console.accounts.push({ user: account.user, passwordHash: account.passwordHash, displayName: account.displayName });
+    config.alerts.console.accounts.push({ user: account.user, passwordHash: account.passwordHash, displayName: account.displayName, role: account.role });
     say(`security console: http://${config.http.host}:${config.http.port}/  user ${account.user}  password ${account.password}  (this run only)`);
   }
 

@@ -1,8 +1,12 @@
 import type { IncomingMessage } from "node:http";
 
+export const STAFF_ROLES = ["guard", "administrator"] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
 /** Whoever can tell which staff account sent a request (the console's login sessions). */
 export interface StaffAuthenticator {
   userOf(req: IncomingMessage): string | undefined;
+  roleOf(req: IncomingMessage): StaffRole | undefined;
 }
 
 /**
@@ -23,5 +27,14 @@ export class StaffDesk implements StaffAuthenticator {
 
   userOf(req: IncomingMessage): string | undefined {
     return this.#provider?.userOf(req);
+  }
+
+  /** The role of the account behind a request; undefined when nobody is signed in. */
+  roleOf(req: IncomingMessage): StaffRole | undefined {
+    return this.#provider?.roleOf(req);
+  }
+
+  isAdministrator(req: IncomingMessage): boolean {
+    return this.roleOf(req) === "administrator";
   }
 }
