@@ -176,6 +176,11 @@ describe("alert rules, dedup, escalation, MQTT and InfluxDB (embedded broker, re
     bus.emit("lift.hold", { site: "demo", lift: "lift-09", holdId: "h-2", phase: "start", ts: t, startedAt: t, reason: "ebike", peakScore: 0.9 });
     bus.emit("lift.hold", { site: "demo", lift: "lift-09", holdId: "h-2", phase: "end", ts: t + 9, startedAt: t, reason: "ebike", peakScore: 0.9, endReason: "cleared", durationMs: 9_000 });
     expect(a.ext.store!.history(50).filter((x) => x.place.device === "lift-09").map((x) => [x.type, x.state])).toEqual([["lift_hold", "resolved"]]);
+    // staff calling a lift's holds false: one alert, in staff's words
+    const falseHolds = { site: "demo", lift: "lift-10", kind: "false_holds", severity: "warning", message: "3 holds were called false", falseHolds: { count: 3, windowHours: 24 } } as const;
+    bus.emit("lift.alert", { ...falseHolds, ts: t });
+    bus.emit("lift.alert", { ...falseHolds, ts: t + 1, falseHolds: { count: 4, windowHours: 24 } });
+    expect(ofType("lift_false_holds")).toEqual([expect.objectContaining({ severity: "warning", count: 2, place: expect.objectContaining({ device: "lift-10" }), details: { count: 4, windowHours: 24 } })]);
   });
 
   it("writes every state change to InfluxDB's alert measurement, with the time to acknowledge", async () => {

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, expect, it } from "vitest";
+import type { GatewayEvents } from "../gateway/events.ts";
 import { FeatureHost } from "../gateway/feature-host.ts";
 import { HttpServer } from "../gateway/http/server.ts";
 import { liftConfigSchema } from "../gateway/lift/config.ts";
@@ -54,4 +55,33 @@ it("HTTP staff API with a console login: 401 without a session, and the audit na
   expect((await post("/api/lifts/h1/release", {}, { authorization: "Bearer good" })).status).toBe(200);
   expect((await post("/api/lifts/h1/release", { by: "frank" }, { authorization: "Bearer good" })).status).toBe(200);
   expect((await audit()).map((a) => a.by)).toEqual(["dave", "dave (for frank)"]);
+});
+
+it("a release's verdict is audited with its hold, and staff calling holds false three times raise a false_holds alert", async () => {
+  const { core, post, audit } = await rig(() => "erin");
+  const alerts: GatewayEvents["lift.alert"][] = [];
+  const staff: GatewayEvents["lift.staff"][] = [];
+  core.bus.on("lift.alert", (a) => void alerts.push(a));
+  core.bus.on("lift.staff", (s) => void staff.push(s));
+  // no hold now: a verdict must name the hold it is about
+  const none = await post("/api/lifts/h1/release", { verdict: "no_ebike" });
+  expect(none.status).toBe(409);
+  expect(((await none.json()) as { error: string }).error).toMatch(/holdId/);
+  expect((await post("/api/lifts/h1/disable", { verdict: "ebike", holdId: "h1-1" })).status).toBe(400);
+  for (const n of [1, 2, 3]) {
+    const r = await post("/api/lifts/h1/release", { verdict: "no_ebike", holdId: `h1-${n}` });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { holdId: string }).holdId).toBe(`h1-${n}`);
+  }
+  expect((await post("/api/lifts/h1/release", { verdict: "ebike", holdId: "h1-4" })).status).toBe(200);
+  expect((await audit()).map((a) => [a.holdId, a.verdict])).toEqual([
+    ["h1-1", "no_ebike"],
+    ["h1-2", "no_ebike"],
+    ["h1-3", "no_ebike"],
+    ["h1-4", "ebike"],
+  ]);
+  expect(staff.map((s) => s.verdict)).toEqual(["no_ebike", "no_ebike", "no_ebike", "ebike"]);
+  const falseHolds = alerts.filter((a) => a.kind === "false_holds");
+  expect(falseHolds).toHaveLength(1);
+  expect(falseHolds[0]).toMatchObject({ lift: "h1", severity: "warning", falseHolds: { count: 3, windowHours: 24 } });
 });

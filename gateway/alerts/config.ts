@@ -39,6 +39,8 @@ const rulesSchema = z.strictObject({
   liftFault: z.boolean().default(true),
   /** a lift fault (detector loading, late frames) is alerted only once it has lasted this long */
   liftFaultGraceMs: z.number().int().min(0).default(10_000),
+  /** staff called lift.falseHolds.alertAfter holds of one lift false within its window */
+  liftFalseHolds: z.boolean().default(true),
   deviceSilent: z.boolean().default(true),
   /** per kind, e.g. { throw: 300000 }: overrides the kind's own silentAfterMs; 0 switches a kind off */
   silentAfterMs: z.record(z.string(), z.number().int().min(0)).default({}),
@@ -58,6 +60,7 @@ export const alertsConfigSchema = z.strictObject({
       liftHold: z.enum(severities).default("warning"),
       liftHoldTimeout: z.enum(severities).default("critical"),
       liftFault: z.enum(severities).default("warning"),
+      liftFalseHolds: z.enum(severities).default("warning"),
       deviceSilent: z.enum(severities).default("warning"),
     })
     .prefault({}),

@@ -14,6 +14,7 @@ export type AlertType =
   | "lift_hold"
   | "lift_hold_timeout"
   | "lift_fault"
+  | "lift_false_holds"
   | "device_silent";
 
 /** Where it happened, as precisely as the source knows. */

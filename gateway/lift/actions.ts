@@ -25,7 +25,7 @@ export async function perform(s: ActionServices, liftId: string, action: GuardAc
       if (!result.ok) {
         s.metrics.writeFailures.inc({ lift: liftId, what: "hold" });
         s.log.warn({ lift: liftId, holdId: action.hold.id, detail: result.detail }, "lift hold write failed");
-        if (action.first) s.alert(liftId, "hold_write_failed", "warning", `the controller did not accept the hold: ${result.detail ?? "unknown"}`, action.hold.id);
+        if (action.first) s.alert(liftId, "hold_write_failed", "warning", `the controller did not accept the hold: ${result.detail ?? "unknown"}`, { holdId: action.hold.id });
       }
       return;
     }
@@ -56,7 +56,7 @@ export async function perform(s: ActionServices, liftId: string, action: GuardAc
           : action.kind === "fault_cleared"
             ? `lift guard judging frames again (${action.detail})`
             : action.detail;
-      s.alert(liftId, action.kind, severity, message, action.hold?.id);
+      s.alert(liftId, action.kind, severity, message, action.hold ? { holdId: action.hold.id } : {});
       return;
     }
   }

@@ -68,6 +68,13 @@ export const liftConfigSchema = z
     announceRepeatMs: z.number().int().min(0).default(15_000),
     /** longest a staff member may disable the guard on one lift */
     maxDisableMinutes: z.number().int().min(1).default(24 * 60),
+    /** staff answering "no e-bike" when releasing this many holds of one lift within the window raise a false_holds alert */
+    falseHolds: z
+      .strictObject({
+        alertAfter: z.number().int().min(1).default(3),
+        windowHours: z.number().positive().default(24),
+      })
+      .prefault({}),
     /** keep the best frame of each hold in the evidence store (deleted after evidence.retentionDays) */
     keepEvidence: z.boolean().default(true),
   })

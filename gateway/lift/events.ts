@@ -1,3 +1,4 @@
+import type { CarState } from "./controller/link.ts";
 import type { EndReason } from "./guard.ts";
 
 /** `lift.hold`: a hold started or ended (the same record goes to InfluxDB as lift_block). */
@@ -27,10 +28,12 @@ export interface LiftAlert {
   site: string;
   lift: string;
   ts: number;
-  kind: "max_hold" | "fault" | "fault_cleared" | "hold_write_failed" | "staff";
+  kind: "max_hold" | "fault" | "fault_cleared" | "hold_write_failed" | "staff" | "false_holds";
   severity: "info" | "warning" | "critical";
   message: string;
   holdId?: string;
+  /** false_holds only */
+  falseHolds?: { count: number; windowHours: number };
 }
 
 /** `lift.staff`: an audited staff command. */
@@ -45,6 +48,20 @@ export interface StaffAudit {
   /** what it did: released a hold, nothing to release, ... */
   result: string;
   requestId?: string;
+  /** the hold a release ended */
+  holdId?: string;
+  /** release only: staff's answer to "was there an e-bike?", which labels the hold's frames */
+  verdict?: HoldVerdict;
+}
+
+export type HoldVerdict = "ebike" | "no_ebike";
+
+/** `lift.car`: a car's state changed (null: unknown), from the controller link or the lift's state messages. */
+export interface LiftCar {
+  site: string;
+  lift: string;
+  ts: number;
+  state: CarState | null;
 }
 
 declare module "../events.ts" {
@@ -52,5 +69,6 @@ declare module "../events.ts" {
     "lift.hold": HoldRecord;
     "lift.alert": LiftAlert;
     "lift.staff": StaffAudit;
+    "lift.car": LiftCar;
   }
 }

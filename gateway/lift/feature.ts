@@ -6,7 +6,7 @@ import { defineFeature, type Feature } from "../feature.ts";
 import { perform } from "./actions.ts";
 import { liftAlerts } from "./alert.ts";
 import { liftConfigSchema, type LiftConfig } from "./config.ts";
-import type { LiftLink } from "./controller/link.ts";
+import type { CarState, LiftLink } from "./controller/link.ts";
 import { openLink } from "./controller/open-link.ts";
 import { GuardRunner } from "./guard-runner.ts";
 import type { GuardStatus } from "./guard.ts";
@@ -54,7 +54,11 @@ export class LiftGuardFeature implements Feature {
       perform: (id, action) => perform(services, id, action),
       log: core.log,
     });
-    link.onState((id, state) => guards.carState(id, state));
+    const onCar = (id: string, state: CarState | null) => {
+      guards.carState(id, state);
+      core.bus.emit("lift.car", { site, lift: id, ts: Date.now(), state });
+    };
+    link.onState(onCar);
     core.bus.on("lift.detection", (d) => this.#onDetection(guards, d));
     core.bus.on("lift.detector.fault", (f) => {
       if (f.site === undefined || f.site === site) guards.fault(f.lift, f.reason);
@@ -63,7 +67,7 @@ export class LiftGuardFeature implements Feature {
       core.bus.on("device.event", (e) => {
         if (e.site !== site || !isChannel(e, liftKind, "state")) return;
         const { floor, door, moving, direction, mode } = e.data;
-        guards.carState(e.deviceId, { floor, door, moving, direction, mode });
+        onCar(e.deviceId, { floor, door, moving, direction, mode });
       });
     }
     const running: Running = { link, guards, metrics, unsubscribe: async () => {} };

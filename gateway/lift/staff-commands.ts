@@ -4,6 +4,7 @@ import type { RaiseAlert } from "./alert.ts";
 import { AuditLog } from "./audit-log.ts";
 import type { LiftConfig } from "./config.ts";
 import type { StaffAudit } from "./events.ts";
+import { FalseHoldCounter } from "./false-holds.ts";
 import type { GuardRunner } from "./guard-runner.ts";
 import type { StaffCommand, StaffResponse } from "./staff.ts";
 
@@ -13,6 +14,7 @@ import type { StaffCommand, StaffResponse } from "./staff.ts";
  */
 export class StaffCommands {
   readonly #audit: AuditLog;
+  readonly #falseHolds: FalseHoldCounter;
 
   constructor(
     private readonly core: Core,
@@ -21,6 +23,7 @@ export class StaffCommands {
     private readonly alert: RaiseAlert,
   ) {
     this.#audit = new AuditLog(join(core.dataDir, "lift", "audit.jsonl"));
+    this.#falseHolds = new FalseHoldCounter(cfg.falseHolds.alertAfter, cfg.falseHolds.windowHours * 3_600_000);
   }
 
   async apply(liftId: string, cmd: StaffCommand, via: StaffAudit["via"]): Promise<StaffResponse> {
@@ -32,9 +35,12 @@ export class StaffCommands {
     const hold = guard.hold;
     let result: string;
     let disabledUntil: number | undefined;
+    const holdId = cmd.holdId ?? hold?.id;
+    if (cmd.verdict && !holdId) return { ...base, ok: false, error: "no hold to give a verdict on: name it with holdId" };
     if (cmd.action === "release") {
       this.guards.run(guard, guard.staffRelease(now));
       result = hold ? `released hold ${hold.id}` : "no hold to release";
+      if (cmd.verdict) result += `; verdict on ${holdId}: ${cmd.verdict === "ebike" ? "e-bike" : "no e-bike (false hold)"}`;
     } else if (cmd.action === "disable") {
       disabledUntil = now + minutes * 60_000;
       this.guards.run(guard, guard.staffDisable(disabledUntil, now));
@@ -54,6 +60,8 @@ export class StaffCommands {
       result,
       ...(cmd.action === "disable" ? { minutes } : {}),
       ...(cmd.requestId ? { requestId: cmd.requestId } : {}),
+      ...(holdId && (cmd.verdict || hold) ? { holdId } : {}),
+      ...(cmd.verdict ? { verdict: cmd.verdict } : {}),
     };
     this.core.log.warn({ audit }, `lift staff command: ${cmd.action} ${liftId} by ${cmd.by}`);
     try {
@@ -63,6 +71,14 @@ export class StaffCommands {
     }
     this.core.bus.emit("lift.staff", audit);
     this.alert(liftId, "staff", "info", `${cmd.action} by ${cmd.by} via ${via}: ${result}`);
-    return { ...base, ok: true, result, ...(disabledUntil === undefined ? {} : { disabledUntil }) };
+    if (cmd.verdict === "no_ebike") this.#countFalseHold(liftId, now);
+    return { ...base, ok: true, result, ...(disabledUntil === undefined ? {} : { disabledUntil }), ...(audit.holdId ? { holdId: audit.holdId } : {}) };
+  }
+
+  #countFalseHold(liftId: string, now: number): void {
+    const count = this.#falseHolds.record(liftId, now);
+    if (count === undefined) return;
+    const hours = this.cfg.falseHolds.windowHours;
+    this.alert(liftId, "false_holds", "warning", `${count} holds of lift ${liftId} in ${hours} h were called false by staff: check its camera, or label its frames and retrain the model`, { falseHolds: { count, windowHours: hours } });
   }
 }

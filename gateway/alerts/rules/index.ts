@@ -5,6 +5,7 @@ import type { AlertsConfig } from "../config.ts";
 import type { AlertType } from "../types.ts";
 import { chargerAlert } from "./charger.ts";
 import { deviceSilentAlert } from "./device-silent.ts";
+import { liftFalseHoldsAlert } from "./lift-false-holds.ts";
 import { liftFaultAlert } from "./lift-fault.ts";
 import { liftHoldTimeoutAlert } from "./lift-hold-timeout.ts";
 import { liftHoldAlert } from "./lift-hold.ts";
@@ -15,7 +16,7 @@ export type { RuleAction } from "./rule.ts";
 
 /** Every kind of alert. A new one is a module in this folder and an entry here (and its name in AlertType). */
 // `any`: each module's type list and details differ; the map below is how they are told apart
-const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, deviceSilentAlert];
+const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, deviceSilentAlert];
 
 /** The module of each alert type, for rendering. */
 export const alertTypeModule = new Map<AlertType, AlertTypeModule<AlertType, unknown>>(modules.flatMap((m) => Object.keys(m.names).map((t) => [t as AlertType, m])));
