@@ -1,5 +1,8 @@
 import { at, board, INFO, pie, q, SITE, stat, table, timeseries, unitOf, WORSE } from "./kit.ts";
 
+/** The model that judges; a shadow model's frames (role=shadow) have their own panel. */
+const ACTIVE = `"role" != 'shadow'`;
+
 export const lifts = board({
   uid: "linli-lifts",
   title: "电梯",
@@ -76,7 +79,7 @@ export const lifts = board({
       steps: WORSE(0.3, 0.4),
       showThresholds: "dashed",
       gridPos: at(0, 14, 12, 8),
-      targets: [q("A", `SELECT max("ebike_score") AS "score" FROM "lift_frame" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "lift" fill(none)`, { alias: "$tag_lift" })],
+      targets: [q("A", `SELECT max("ebike_score") AS "score" FROM "lift_frame" WHERE ${SITE} AND ${ACTIVE} AND $timeFilter GROUP BY time($__interval), "lift" fill(none)`, { alias: "$tag_lift" })],
     }),
     timeseries({
       title: "识别耗时",
@@ -86,7 +89,7 @@ export const lifts = board({
       showThresholds: "line",
       gridPos: at(12, 14, 6, 8),
       targets: [
-        q("A", `SELECT mean("inference_ms") AS "inference", percentile("total_ms", 95) AS "total_p95" FROM "lift_frame" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval) fill(none)`, {
+        q("A", `SELECT mean("inference_ms") AS "inference", percentile("total_ms", 95) AS "total_p95" FROM "lift_frame" WHERE ${SITE} AND ${ACTIVE} AND $timeFilter GROUP BY time($__interval) fill(none)`, {
           alias: "$col",
         }),
       ],
@@ -100,7 +103,18 @@ export const lifts = board({
       interval: "10m",
       style: "bars",
       stack: true,
-      targets: [q("A", `SELECT sum("dropped") AS "dropped" FROM "lift_frame" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "lift" fill(0)`, { alias: "$tag_lift" })],
+      targets: [q("A", `SELECT sum("dropped") AS "dropped" FROM "lift_frame" WHERE ${SITE} AND ${ACTIVE} AND $timeFilter GROUP BY time($__interval), "lift" fill(0)`, { alias: "$tag_lift" })],
+    }),
+    timeseries({
+      title: "在用模型与影子模型",
+      description: "The best e-bike score per interval of each model on the same frames: the active one (role=active) and a candidate in shadow mode (role=shadow), which holds nothing. Where the two lines part, the candidate would change the guard: label those frames (collected as disagreements) before promoting it.",
+      unit: "percentunit",
+      min: 0,
+      max: 1,
+      steps: INFO,
+      gridPos: at(0, 22, 24, 8),
+      interval: "10m",
+      targets: [q("A", `SELECT max("ebike_score") AS "score" FROM "lift_frame" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "model", "role" fill(none)`, { alias: "$tag_role $tag_model" })],
     }),
   ],
 });

@@ -1,12 +1,14 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
+import { modelsOf, readActiveModel } from "./active-model.ts";
 import { annotate } from "./annotate.ts";
 import { detectorConfigSchema, type DetectorConfig } from "./config.ts";
-import { evalFrames, selectFrames, type FolderEval } from "./eval-folder.ts";
+import { evalModel, selectFrames, type FolderEval } from "./eval-folder.ts";
 import { printComparison, printReport, toJson } from "./eval-print.ts";
 import { findManifest, listModelIds } from "./manifest.ts";
 import { openDetector } from "./open.ts";
+import { gatewayDetectorConfig, registerPromotionCommands } from "./promotion-commands.ts";
 import { checkModel, fetchModel } from "./store.ts";
 import { registerTrainCommand } from "./train/command.ts";
 
@@ -61,8 +63,6 @@ const epochSeconds = (value: string) => {
   return n;
 };
 
-const EVAL_THRESHOLDS = Array.from({ length: 19 }, (_, i) => Math.round(5 * (i + 1)) / 100);
-
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function detectFiles(files: string[], flags: ModelFlags & { json?: boolean; out: string }, io: CliIo): Promise<number> {
@@ -101,7 +101,7 @@ async function detectFiles(files: string[], flags: ModelFlags & { json?: boolean
   return failures;
 }
 
-/** Adds `detect` and `models fetch|list|eval` to the linli CLI. */
+/** Adds `detect` and `models fetch|list|eval|train|promote|rollback|shadow|active` to the linli CLI. */
 export function registerDetectorCommands(program: Command, io: CliIo = processIo): void {
   modelOptions(program.command("detect"))
     .description("run the e-bike detector on image files; writes annotated copies")
@@ -136,15 +136,21 @@ export function registerDetectorCommands(program: Command, io: CliIo = processIo
 
   models
     .command("list")
-    .description("the models linli has manifests for, and whether their weights are here")
-    .option("--models-dir <dir>", "where the weights are kept", detectorConfigSchema.parse({}).modelsDir)
-    .action(async (flags: ModelFlags) => {
-      const modelsDir = path.resolve(configFrom(flags).modelsDir);
+    .description("the models linli has manifests for, whether their weights are here, and which the gateway runs (active) or compares (shadow)")
+    .option("-c, --config <file>", "the gateway's YAML config, for its detector section (default: ./linli.yaml when present)")
+    .option("--models-dir <dir>", "where the weights are kept (default: the config's detector.modelsDir)")
+    .action(async (flags: { config?: string; modelsDir?: string }) => {
+      const config = await gatewayDetectorConfig(flags);
+      const modelsDir = path.resolve(config.modelsDir);
+      const live = modelsOf(await readActiveModel(modelsDir), config);
       for (const id of await listModelIds([modelsDir])) {
         const manifest = await findManifest(id, [modelsDir]);
-        io.out(`${id.padEnd(28)} ${manifest.family.padEnd(10)} ${(await checkModel(manifest, modelsDir)).padEnd(8)} ${manifest.licence}`);
+        const role = id === live.model ? "active" : id === live.shadow ? "shadow" : "";
+        io.out(`${id.padEnd(28)} ${manifest.family.padEnd(10)} ${(await checkModel(manifest, modelsDir)).padEnd(8)} ${role.padEnd(7)} ${manifest.licence}`);
       }
     });
+
+  registerPromotionCommands(models, io);
 
   modelOptions(models.command("eval"))
     .description("how well a model finds e-bikes on a labelled folder: AP50, precision and recall per threshold, frames held and missed")
@@ -158,14 +164,9 @@ export function registerDetectorCommands(program: Command, io: CliIo = processIo
     .action(async (flags: ModelFlags & { images: string; labels: string; compare?: string; since?: number; wrong?: string; json?: boolean }) => {
       const frames = await selectFrames(flags.images, flags.labels, flags.since);
       const reports: FolderEval[] = [];
-      for (const model of [configFrom(flags).model, ...(flags.compare ? [flags.compare] : [])]) {
-        const detector = await openDetector(configFrom({ ...flags, model }), { progress: process.stderr.isTTY });
-        try {
-          const thresholds = [...new Set([...EVAL_THRESHOLDS, detector.threshold])].sort((a, b) => a - b);
-          reports.push(await evalFrames(detector, frames, { thresholds, wrongDir: flags.wrong && path.join(flags.wrong, model) }));
-        } finally {
-          await detector.close();
-        }
+      const config = configFrom(flags);
+      for (const model of [config.model, ...(flags.compare ? [flags.compare] : [])]) {
+        reports.push(await evalModel(config, model, frames, { wrongDir: flags.wrong && path.join(flags.wrong, model), progress: process.stderr.isTTY }));
       }
       if (flags.json) {
         io.out(toJson({ images: flags.images, labels: flags.labels, since: flags.since ?? null, models: reports }));

@@ -3,8 +3,13 @@ import { z } from "zod";
 /** The `detector` section of the gateway's YAML config. Every key has a default: `{}` is valid. */
 export const detectorConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** a manifest id: built-in (models/) or the site's own in `modelsDir` */
+  /** a manifest id: built-in (models/) or the site's own in `modelsDir`; `<modelsDir>/active.json`, once written, replaces it */
   model: z.string().default("fastestdet-coco-352"),
+  /**
+   * a candidate model that judges the same frames beside the active one and holds nothing, so it can
+   * be compared on live frames before promotion; `<modelsDir>/active.json`, once written, replaces it
+   */
+  shadow: z.string().optional(),
   /** where weights are kept and fetched to, and where a site's own manifests go; relative to the working directory */
   modelsDir: z.string().default("data/models"),
   /** a directory with the weights, used instead of downloading (offline sites, CI) */

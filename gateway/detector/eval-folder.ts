@@ -1,11 +1,13 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { annotate } from "./annotate.ts";
+import type { DetectorConfig } from "./config.ts";
 import type { Detector } from "./detector.ts";
 import { bestScore, evaluate, type EvalReport, type ImageEval } from "./evaluate.ts";
 import { captureTime } from "./labels/capture-time.ts";
 import { readLabelledFolder, type LabelledImage } from "./labels/folder.ts";
 import { nms } from "./nms.ts";
+import { openDetector } from "./open.ts";
 import type { Detection } from "./types.ts";
 
 /** One frame's outcome at the model's threshold: the guard's view of it. */
@@ -82,4 +84,20 @@ export async function evalFrames(detector: Detector, frames: readonly LabelledIm
     classCounts,
     perImage,
   };
+}
+
+/** The thresholds an evaluation reports: every 0.05, and the model's own. */
+export const evalThresholds = (modelThreshold: number) => [...new Set([...Array.from({ length: 19 }, (_, i) => (i + 1) / 20), modelThreshold])].sort((a, b) => a - b);
+
+/**
+ * One model of the config, opened as the gateway would run it (its `scoreThreshold` and
+ * `ebikeClasses` included), evaluated on the frames, and closed again.
+ */
+export async function evalModel(config: DetectorConfig, model: string, frames: readonly LabelledImage[], options: { wrongDir?: string | undefined; progress?: boolean } = {}): Promise<FolderEval> {
+  const detector = await openDetector({ ...config, model }, { progress: options.progress ?? false });
+  try {
+    return await evalFrames(detector, frames, { thresholds: evalThresholds(detector.threshold), wrongDir: options.wrongDir });
+  } finally {
+    await detector.close();
+  }
 }

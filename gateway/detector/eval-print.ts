@@ -1,5 +1,7 @@
 import type { FolderEval } from "./eval-folder.ts";
 import type { FrameRow, ThresholdRow } from "./evaluate.ts";
+import type { ModelFigures } from "./promotion-log.ts";
+import type { PromotionResult } from "./promotion.ts";
 
 export interface Lines {
   out(line: string): void;
@@ -48,4 +50,25 @@ export function printComparison(reports: readonly FolderEval[], io: Lines): void
   row("e-bike frames found", (c) => (c.s.frame ? `${c.s.frame.ebikeFramesFound}/${c.s.frame.ebikeFrames} ${pct(c.s.frame.frameRecall)}` : "-"));
   row("frames without e-bike flagged", (c) => (c.s.frame ? `${c.s.frame.cleanFramesFlagged}/${c.s.frame.cleanFrames} ${pct(c.s.frame.falseHoldRate)}` : "-"));
   row("frames wrong", (c) => String(c.r.perImage.filter((p) => p.wrong).length));
+}
+
+/** A promotion's two models side by side on the held-back frames, the verdict and its reasons. */
+export function printPromotion(result: PromotionResult, io: Lines): void {
+  const h = result.heldout;
+  io.out(`held back: ${h.images} (${h.frames} frames: ${h.ebikeFrames} with an e-bike, ${h.cleanFrames} without)`);
+  const models = [result.current, result.candidate];
+  const width = Math.max(22, ...models.map((m) => m.model.length + 2));
+  const row = (name: string, cell: (m: ModelFigures) => string) => io.out(name.padEnd(34) + models.map((m) => cell(m).padStart(width)).join(""));
+  row("", (m) => (m === result.current ? "current" : "candidate"));
+  row("model", (m) => m.model);
+  row("AP50 (e-bike)", (m) => (Number.isNaN(m.ap50) ? "n/a" : m.ap50.toFixed(3)));
+  row("threshold", (m) => String(m.threshold));
+  row("e-bike frames found", (m) => `${m.ebikeFramesFound}/${m.ebikeFrames} ${pct(m.ebikeFramesFound / m.ebikeFrames)}`);
+  row("frames without e-bike flagged", (m) => `${m.cleanFramesFlagged}/${m.cleanFrames} ${pct(m.cleanFramesFlagged / m.cleanFrames)}`);
+  io.out(
+    result.accepted
+      ? `PROMOTED: ${result.candidate.model} is the active model now (was ${result.current.model}); a running gateway switches to it by itself. \`linli models rollback\` undoes it.`
+      : `REFUSED: ${result.current.model} stays the active model.`,
+  );
+  for (const reason of result.reasons) io.out(`  - ${reason}`);
 }

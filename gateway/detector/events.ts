@@ -30,9 +30,41 @@ export interface LiftDetection {
 }
 
 /**
+ * `lift.detection.shadow`: a candidate model's verdict on a live frame the active model has judged
+ * (`detector.shadow`, or `shadow` in `<modelsDir>/active.json`). It holds nothing: the lift guard
+ * listens only to `lift.detection`. The frame is always attached, so a console can show the
+ * frames the two models disagree on.
+ */
+export interface ShadowDetection extends LiftDetection {
+  evidence: NonNullable<LiftDetection["evidence"]>;
+}
+
+/**
+ * `detector.model`: active.json asked for another model. ok: `to` loaded, passed its test run and
+ * judges every frame from now on (frames already on `from` finish there). Not ok: `from` judges on
+ * and `detail` says why; when active.json itself cannot be read, `to` is `from`.
+ */
+export interface DetectorModelChange {
+  ts: number;
+  from: string;
+  to: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** `detector.shadow`: the shadow model changed (null: none). Not ok: `to` did not load, and no shadow runs. */
+export interface DetectorShadowChange {
+  ts: number;
+  from: string | null;
+  to: string | null;
+  ok: boolean;
+  detail: string;
+}
+
+/**
  * `lift.detector.fault`: frames are not being judged. scope "detector": no frame of any lift will be
- * judged until the gateway restarts with a working model. scope "frame": this one frame of this
- * lift was not judged. A consumer must never read either as "no e-bike".
+ * judged until a working model loads (a restart, or active.json naming one). scope "frame": this one
+ * frame of this lift was not judged. A consumer must never read either as "no e-bike".
  */
 export type DetectorFaultReason = ModelProblem | "model_loading" | "model_invalid" | "inference_failed" | FrameRejectReason;
 
@@ -51,5 +83,8 @@ declare module "../events.ts" {
   interface GatewayEvents {
     "lift.detection": LiftDetection;
     "lift.detector.fault": DetectorFault;
+    "lift.detection.shadow": ShadowDetection;
+    "detector.model": DetectorModelChange;
+    "detector.shadow": DetectorShadowChange;
   }
 }

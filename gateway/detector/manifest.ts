@@ -30,8 +30,14 @@ const inputSchema = z.strictObject({
   divideBy: z.number().positive(),
 });
 
+/** `<modelsDir>/active.json` is the active model record (active-model.ts), so no model may be called this */
+export const ACTIVE_RECORD = "active";
+
 export const manifestSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case letters, digits and . _ - only"),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case letters, digits and . _ - only")
+    .refine((id) => id !== ACTIVE_RECORD, `"${ACTIVE_RECORD}" is reserved: ${ACTIVE_RECORD}.json in a models dir is the active model record`),
   title: z.string(),
   family: z.enum(modelFamilies),
   /** file name of the weights inside the models directory */
@@ -131,7 +137,7 @@ const MANIFEST_EXT = [".yaml", ".yml", ".json"];
  * can add a fine-tuned model (or override a built-in one) without touching the install.
  */
 export async function findManifest(id: string, dirs: readonly string[]): Promise<ModelManifest> {
-  for (const dir of [...dirs, BUILTIN_MODELS_DIR]) {
+  for (const dir of id === ACTIVE_RECORD ? [] : [...dirs, BUILTIN_MODELS_DIR]) {
     for (const ext of MANIFEST_EXT) {
       const file = path.join(dir, id + ext);
       if (existsSync(file)) return readManifest(file);
@@ -147,7 +153,8 @@ export async function listModelIds(dirs: readonly string[]): Promise<string[]> {
     const names = existsSync(dir) ? await readdir(dir) : [];
     for (const name of names) {
       const ext = MANIFEST_EXT.find((e) => name.endsWith(e));
-      if (ext) ids.add(name.slice(0, -ext.length));
+      const id = ext && name.slice(0, -ext.length);
+      if (id && id !== ACTIVE_RECORD) ids.add(id);
     }
   }
   return [...ids].sort();

@@ -2,8 +2,8 @@ import { defineMeasurement } from "../influx/point.ts";
 
 export const liftFrame = defineMeasurement({
   name: "lift_frame",
-  description: "The detector's verdict on one lift camera frame: timings, best e-bike score, detections, frames dropped before it.",
-  tags: ["site", "lift", "model"],
+  description: "A model's verdict on one lift camera frame: timings, best e-bike score, detections, frames dropped before it. role: active (the verdict the lift guard acts on) or shadow (a candidate judging the same frame, holding nothing).",
+  tags: ["site", "lift", "model", "role"],
   fields: {
     inference_ms: "float",
     total_ms: "float",

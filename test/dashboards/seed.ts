@@ -66,10 +66,15 @@ function supplements(o: SeedOptions): Point[] {
       const inference = 25 + 40 * random();
       out.push({
         measurement: "lift_frame",
-        tags: { site: o.site, lift, model: "yolox-nano-coco-416" },
+        tags: { site: o.site, lift, model: "yolox-nano-coco-416", role: "active" },
         ts: t,
         fields: { inference_ms: inference, total_ms: inference + 5 + 10 * random(), ebike_score: score, ebike, detections: Math.floor(4 * random()) + (ebike ? 1 : 0), dropped: random() < 0.05 ? 1 + Math.floor(3 * random()) : 0 },
       });
+      // a candidate in shadow mode on the first lift, judging the same frames
+      if (lift === lifts[0]) {
+        const shadowScore = Math.min(1, score + 0.2 * random());
+        out.push({ measurement: "lift_frame", tags: { site: o.site, lift, model: "site-ebike-1", role: "shadow" }, ts: t, fields: { inference_ms: inference, total_ms: inference + 8, ebike_score: shadowScore, ebike: shadowScore >= 0.5, detections: 1, dropped: 0 } });
+      }
     }
   }
 
