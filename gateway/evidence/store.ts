@@ -148,6 +148,15 @@ export class EvidenceStore {
     return rows.length;
   }
 
+  /** Deletes one record and its file (an administrator erasing a resident's picture); false when there was none. */
+  remove(id: string): boolean {
+    const record = this.get(id);
+    if (!record) return false;
+    rmSync(this.path(record), { force: true });
+    this.#db.prepare("DELETE FROM evidence WHERE id = ?").run(id);
+    return true;
+  }
+
   close(): void {
     this.#db.close();
   }

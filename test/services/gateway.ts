@@ -32,6 +32,7 @@ export async function startTestGateway(overrides: ConfigInput = {}, dataDir = te
     detector: { enabled: false },
     lift: { enabled: false },
     alerts: { enabled: false },
+    learning: { enabled: false },
     ...overrides,
     broker: { port: brokerPort, ...overrides.broker },
     http: { port: httpPort, ...overrides.http },
