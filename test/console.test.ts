@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword, Sessions, verifyPassword } from "../gateway/console/auth.ts";
+import { safeNext } from "../gateway/console/login-page.ts";
 import { startAlertsGateway, throwEvent, type AlertsGateway } from "./alerts-fixtures.ts";
 import { freePort } from "./services/ports.ts";
 
@@ -28,6 +29,15 @@ describe("console auth pieces", () => {
     expect(await verifyPassword("correct horse batterY", hash)).toBe(false);
     expect(await verifyPassword(PASSWORD, "plain-text")).toBe(false);
     expect(await hashPassword(PASSWORD)).not.toBe(hash); // salted
+  });
+
+  it("returns a sign-in only to a page of this console, never to another site", () => {
+    expect(safeNext("/learning")).toBe("/learning");
+    expect(safeNext("//evil.example/x")).toBe("/");
+    expect(safeNext("/\\evil.example")).toBe("/");
+    expect(safeNext("https://evil.example")).toBe("/");
+    expect(safeNext("/learning?x=<script>")).toBe("/");
+    expect(safeNext(null)).toBe("/");
   });
 
   it("expires sessions after their time to live", () => {

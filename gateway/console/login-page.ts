@@ -12,7 +12,13 @@ export const loginUi = {
   language: { zh: "English", en: "中文" },
 } satisfies Record<string, Texts>;
 
-export function loginPage(lang: Lang, error?: string): string {
+/** Where a sign-in may return to: a path of this console, never another site (`//host`, `/\\host`). */
+export function safeNext(next: string | null | undefined): string {
+  return next && /^\/(?![/\\])[A-Za-z0-9/_.-]*$/.test(next) ? next : "/";
+}
+
+/** The sign-in form; `next` is the console page to return to once signed in. */
+export function loginPage(lang: Lang, error?: string, next = "/"): string {
   const t = (k: keyof typeof loginUi) => escapeHtml(loginUi[k][lang]);
   return `<!doctype html>
 <html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -32,6 +38,7 @@ ${error ? `<div class="error" id="login-error">${escapeHtml(error)}</div>` : ""}
 <label for="user">${t("user")}</label><input id="user" name="user" autocomplete="username" required autofocus>
 <label for="password">${t("password")}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <input type="hidden" name="lang" value="${lang}">
+<input type="hidden" name="next" value="${escapeHtml(safeNext(next))}">
 <button type="submit" id="sign-in">${t("signIn")}</button>
 <a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
 </form></body></html>`;

@@ -8,7 +8,7 @@ import type { StaffAuthenticator, StaffRole } from "../staff/desk.ts";
 import { parseCookies, Sessions, verifyPassword, type Session } from "./auth.ts";
 import type { ConsoleConfig } from "./config.ts";
 import { LANG_COOKIE, langCookies, langOf, sendHtml } from "./html.ts";
-import { loginPage, loginUi } from "./login-page.ts";
+import { loginPage, loginUi, safeNext } from "./login-page.ts";
 
 const SESSION_COOKIE = "linli_console";
 /** The page a signed-in member of staff gets at `/` (the console's owner draws it). */
@@ -83,10 +83,11 @@ export class StaffConsole implements StaffAuthenticator {
     const password = form.get("password") ?? "";
     const langField = form.get("lang");
     const lang: Lang = langField === "en" || langField === "zh" ? langField : this.cfg.language;
+    const next = safeNext(form.get("next"));
     const from = req.socket.remoteAddress ?? "?";
     if (this.#throttle.delayFor(from, Date.now()) > 0) {
       this.log.warn({ user, from }, "console login refused: too many failures");
-      return this.sendPage(res, 429, loginPage(lang, loginUi.tooMany[lang]));
+      return this.sendPage(res, 429, loginPage(lang, loginUi.tooMany[lang], next));
     }
     const account = this.cfg.accounts.find((a) => a.user === user);
     const ok = account ? await verifyPassword(password, account.passwordHash).catch(() => false) : false;
@@ -94,13 +95,13 @@ export class StaffConsole implements StaffAuthenticator {
       this.#throttle.failed(from, Date.now());
       this.log.warn({ user, from }, "console login refused");
       await new Promise((r) => setTimeout(r, 400)); // slows guessing
-      return this.sendPage(res, 401, loginPage(lang, loginUi.badLogin[lang]));
+      return this.sendPage(res, 401, loginPage(lang, loginUi.badLogin[lang], next));
     }
     this.#throttle.forget(from);
     const session = this.#sessions.create(account.user, account.displayName ?? account.user, account.role);
     this.log.info({ user: account.user }, "console login");
     res.writeHead(303, {
-      location: "/",
+      location: next,
       "set-cookie": [
         `${SESSION_COOKIE}=${session.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(this.cfg.sessionTtlMinutes * 60)}`,
         `${LANG_COOKIE}=${lang}; Path=/; SameSite=Strict; Max-Age=31536000`,

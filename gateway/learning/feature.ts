@@ -5,6 +5,7 @@ import { addLearningApi } from "./api.ts";
 import { registerDatasetCommands } from "./cli.ts";
 import { FrameCollector } from "./collector.ts";
 import { learningConfigSchema, type LearningConfig } from "./config.ts";
+import { addLabellingPage } from "./console/routes.ts";
 import { verdictLabels } from "./feedback.ts";
 import { addModelsApi } from "./models-api.ts";
 import { FrameStore } from "./store.ts";
@@ -45,6 +46,7 @@ export class LearningFeature implements Feature {
     });
     addLearningApi(core, cfg, store, collector);
     addModelsApi(core, store);
+    addLabellingPage(core);
     this.#expire();
     this.#sweep = setInterval(() => this.#expire(), SWEEP_MS);
     this.#sweep.unref();

@@ -14,7 +14,7 @@ ${jsonScript("linli-config", { lang, timeZone, user, strings: pageStrings(lang) 
 </head><body>
 <header>
   <h1>${t("title")}</h1>
-  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button></nav>
+  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button><a id="nav-learning" class="tab" href="/learning">${t("labelling")}</a></nav>
   <div class="right"><span id="conn" class="conn">…</span><span class="user">${escapeHtml(user)}</span>
   <a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
   <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>
@@ -35,7 +35,7 @@ body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","We
 header{display:flex;align-items:center;gap:24px;padding:10px 20px;background:#1b2631;border-bottom:1px solid #2c3e50;position:sticky;top:0;z-index:2}
 header h1{font-size:18px;margin:0;white-space:nowrap}
 nav{display:flex;gap:6px}
-.tab{background:none;border:1px solid #34495e;color:#c8d6e5;padding:6px 14px;border-radius:6px;cursor:pointer;font-size:14px}
+.tab{background:none;border:1px solid #34495e;color:#c8d6e5;padding:6px 14px;border-radius:6px;cursor:pointer;font-size:14px;text-decoration:none}
 .tab.active{background:#2e86de;border-color:#2e86de;color:#fff}
 #open-count{display:inline-block;min-width:20px;padding:0 6px;border-radius:10px;background:#c0392b;color:#fff;font-size:12px}
 .right{margin-left:auto;display:flex;align-items:center;gap:14px;font-size:13px;color:#9fb3c3}
@@ -67,10 +67,12 @@ main{padding:18px 20px}
 .actions input{flex:1;min-width:0;padding:6px 8px;border-radius:5px;border:1px solid #34495e;background:#0f1a24;color:#fff}
 .actions button{padding:6px 12px;border:0;border-radius:5px;cursor:pointer;font-size:14px;color:#fff}
 .ack{background:#2e86de}.resolve{background:#1e8449}
+.release-ebike{background:#c0392b}.release-false{background:#7f8c8d}
 table{width:100%;border-collapse:collapse;font-size:13px}
 th,td{text-align:left;padding:7px 8px;border-bottom:1px solid #2c3e50;vertical-align:top}
 th{color:#9fb3c3;font-weight:normal}
 tr.sev-critical td:first-child{border-left:4px solid #e74c3c}tr.sev-warning td:first-child{border-left:4px solid #f39c12}tr.sev-info td:first-child{border-left:4px solid #3498db}
+@media (max-width:700px){header{flex-wrap:wrap;gap:10px;padding:10px 12px}.tab{white-space:nowrap;padding:6px 10px}.right{gap:10px;white-space:nowrap}main{padding:12px}#alerts{grid-template-columns:1fr}.alert{flex-direction:column}.snap,.snap img,.snap .missing{width:100%}.actions{flex-wrap:wrap}}
 .more{margin-top:12px;background:#34495e;border:0;color:#fff;padding:7px 16px;border-radius:6px;cursor:pointer}
 `;
 
@@ -136,6 +138,29 @@ async function act(kind, id, note, button) {
   }
 }
 
+/** Releases the hold behind a lift_hold alert with staff's answer, which labels the hold's frames for site learning. */
+async function release(a, verdict, button) {
+  button.disabled = true;
+  try {
+    const res = await fetch("/api/lifts/" + encodeURIComponent(a.place.device) + "/release", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ verdict, holdId: a.details.holdId }) });
+    if (res.status === 401) return location.reload();
+    const body = await res.json();
+    if (!res.ok || !body.ok) throw new Error(body.error || res.status);
+    button.closest("article").querySelector(".summary").textContent = body.result;
+  } catch (err) {
+    alert(S.ui.failed + ": " + err.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function holdButtons(a) {
+  if (a.type !== "lift_hold" || !a.details || typeof a.details.holdId !== "string") return null;
+  return h("div", { className: "actions hold" },
+    h("button", { className: "release-ebike", onclick: (ev) => release(a, "ebike", ev.currentTarget) }, S.ui.releaseEbike),
+    h("button", { className: "release-false", onclick: (ev) => release(a, "no_ebike", ev.currentTarget) }, S.ui.releaseFalse));
+}
+
 function card(a) {
   const note = h("input", { placeholder: S.ui.note, className: "note", maxlength: 500 });
   const handled = [];
@@ -153,7 +178,8 @@ function card(a) {
       handled,
       h("div", { className: "actions" }, note,
         a.state === "open" ? h("button", { className: "ack", onclick: (ev) => act("ack", a.id, note.value, ev.currentTarget) }, S.ui.acknowledge) : null,
-        h("button", { className: "resolve", onclick: (ev) => act("resolve", a.id, note.value, ev.currentTarget) }, S.ui.resolve))),
+        h("button", { className: "resolve", onclick: (ev) => act("resolve", a.id, note.value, ev.currentTarget) }, S.ui.resolve)),
+      holdButtons(a)),
     snapshotBox(a));
 }
 

@@ -19,6 +19,8 @@ export const ui = {
   tooMany: loginUi.tooMany,
   open: { zh: "未处理告警", en: "Open alerts" },
   history: { zh: "历史记录", en: "History" },
+  /** the site-learning labelling page (gateway/learning/console) */
+  labelling: { zh: "标注", en: "Labelling" },
   none: { zh: "当前没有未处理的告警", en: "No open alerts" },
   live: { zh: "实时连接", en: "Live" },
   offline: { zh: "连接中断，正在重连…", en: "Disconnected, reconnecting…" },
@@ -28,6 +30,8 @@ export const ui = {
   note: { zh: "备注（可选）", en: "Note (optional)" },
   acknowledge: { zh: "确认", en: "Acknowledge" },
   resolve: { zh: "解决", en: "Resolve" },
+  releaseEbike: { zh: "确有电动车，释放", en: "E-bike: release" },
+  releaseFalse: { zh: "误报（无电动车），释放", en: "No e-bike (false hold): release" },
   ackedBy: { zh: "确认人", en: "Acknowledged by" },
   resolvedBy: { zh: "处理人", en: "Resolved by" },
   escalated: { zh: "已升级通知", en: "Escalated" },
