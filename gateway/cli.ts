@@ -4,7 +4,6 @@ import { deviceKinds } from "../devices/index.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { features } from "./features.ts";
 import { Gateway } from "./gateway.ts";
-import { startDemo } from "./simulate/demo.ts";
 import { loadImages } from "./images.ts";
 import { sinkFor } from "./influx/connect.ts";
 import { allMeasurements } from "./measurements.ts";
@@ -76,6 +75,8 @@ export function buildProgram(): Command {
     .option("--rate <n>", "simulated seconds per real second", positive, 1)
     .option("--counts <spec>", "devices per kind, e.g. lift=30,gate=4,charger=30,throw=40", counts)
     .action(async (opts: { config?: string; images: string; models: string; rate: number; counts?: Record<string, number> }) => {
+      // node-opcua (the simulated lift controller) loads only for the demo: other commands stay quiet and quick
+      const { startDemo } = await import("./simulate/demo.ts");
       const demo = await startDemo(configFrom(opts.config), { images: opts.images, models: opts.models, rate: opts.rate, ...(opts.counts ? { counts: opts.counts } : {}) }, (line) => console.log(line));
       untilSignal(() => demo.stop());
     });
