@@ -51,9 +51,14 @@ export async function startInfluxd(): Promise<Influxd> {
   const launch = async () => {
     proc = startProcess("influxd", ["-config", config]);
     const p = proc;
-    await waitFor(`influxd on ${url}`, async () => (await fetch(`${url}/ping`)).status === 204, 30_000).catch((err: Error) => {
+    // ours must be the one answering: a free port can be taken by another suite's server before
+    // influxd binds it, and then the ping is that server's while this influxd has exited
+    const ours = () => p.child.exitCode === null && p.child.signalCode === null;
+    await waitFor(`influxd on ${url}`, async () => ours() && (await fetch(`${url}/ping`)).status === 204, 30_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${p.output()}`);
     });
+    await new Promise((r) => setTimeout(r, 200));
+    if (!ours()) throw new Error(`influxd exited right after answering on ${url} (its port was taken?):\n${p.output()}`);
   };
   await launch();
 
