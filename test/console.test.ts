@@ -182,6 +182,8 @@ describe("security console in a real browser (Debian chromium via playwright-cor
     await page.waitForFunction(() => document.querySelectorAll("#alerts article").length === 3, undefined, { timeout: 2_000 });
     const order = await page.locator("#alerts article").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.type));
     expect(order).toEqual(["lift_hold", "charger_over_temp", "throw"]);
+    // site learning is off in this gateway: no link to a labelling page that is not there
+    expect(await page.locator("#nav-learning").count()).toBe(0);
     await expect(page.locator('article[data-type="lift_hold"]').getAttribute("class")).resolves.toContain("sev-warning");
     await expect(page.locator("#open-count").textContent()).resolves.toBe("3");
   });

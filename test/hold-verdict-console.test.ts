@@ -64,6 +64,8 @@ it("a guard releases a hold from its alert with 'no e-bike': released, audited, 
   await page.fill("#user", GUARD.user);
   await page.fill("#password", GUARD.password);
   await Promise.all([page.waitForNavigation(), page.click("#sign-in")]);
+  // site learning runs: the console links to its labelling page
+  expect(await page.locator("#nav-learning").getAttribute("href")).toBe("/learning");
   const card = page.locator('article[data-type="lift_hold"]');
   await card.waitFor({ timeout: 10_000 });
   await card.locator("img.snapshot").waitFor({ timeout: 5_000 });

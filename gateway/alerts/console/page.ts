@@ -3,7 +3,8 @@ import type { Lang } from "../../i18n.ts";
 import { pageStrings, ui } from "./strings.ts";
 
 /** The alerts console: the page, its style and its script. Long because it is one page's markup, not logic. */
-export function consolePage(lang: Lang, user: string, timeZone: string): string {
+/** `labelling`: whether site learning serves its labelling page, so the nav links to it. */
+export function consolePage(lang: Lang, user: string, timeZone: string, labelling: boolean): string {
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   return `<!doctype html>
 <html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -14,7 +15,7 @@ ${jsonScript("linli-config", { lang, timeZone, user, strings: pageStrings(lang) 
 </head><body>
 <header>
   <h1>${t("title")}</h1>
-  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button><a id="nav-learning" class="tab" href="/learning">${t("labelling")}</a></nav>
+  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button>${labelling ? `<a id="nav-learning" class="tab" href="/learning">${t("labelling")}</a>` : ""}</nav>
   <div class="right"><span id="conn" class="conn">…</span><span class="user">${escapeHtml(user)}</span>
   <a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
   <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>
