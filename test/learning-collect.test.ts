@@ -56,6 +56,7 @@ function detection(lift: string, frameTs: number, score: number, image: Buffer |
 const staff = {
   userOf: (req: IncomingMessage) => (typeof req.headers["x-user"] === "string" ? req.headers["x-user"] : undefined),
   roleOf: (req: IncomingMessage) => (req.headers["x-user"] === "admin" ? ("administrator" as const) : req.headers["x-user"] ? ("guard" as const) : undefined),
+  displayNameOf: (req: IncomingMessage) => (typeof req.headers["x-user"] === "string" ? req.headers["x-user"] : undefined),
 };
 
 async function rig(config: Record<string, unknown> = {}) {

@@ -165,6 +165,7 @@ describe.sequential("labelling page in a real browser (Debian chromium via playw
     await expect(page.locator("#canvas").getAttribute("data-frame")).resolves.toBe(bicycle.id);
     await expect(page.locator("#frames .frame").first().textContent()).resolves.toContain("人工标记");
     await expect(page.locator("#progress").textContent()).resolves.toBe("已标注 2 张，今日还剩 2 张");
+    await expect(page.locator("header .user").textContent()).resolves.toBe(ADMIN.displayName);
     // the model's own boxes, dashed, as a starting point
     await expect(page.locator("#box-list li.suggestion").count()).resolves.toBe(bicycle.predictions.length);
     await expect(page.locator("#box-list li.suggestion").first().textContent()).resolves.toMatch(/^模型: /);

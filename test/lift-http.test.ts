@@ -16,7 +16,7 @@ afterEach(async () => {
 
 async function rig(userOf: (req: import("node:http").IncomingMessage) => string | undefined) {
   const core: TestCore = await testCore();
-  core.staff.provide({ userOf, roleOf: (req) => (userOf(req) ? "guard" : undefined) });
+  core.staff.provide({ userOf, roleOf: (req) => (userOf(req) ? "guard" : undefined), displayNameOf: userOf });
   const host = await FeatureHost.start(liftFeature, core, liftConfigSchema.parse({ link: "none", lifts: { h1: {} }, maxDisableMinutes: 60 }));
   const ext = host.feature;
   const server = await HttpServer.start(core.http, "127.0.0.1", 0, core.log);

@@ -52,6 +52,10 @@ export class StaffConsole implements StaffAuthenticator {
     return this.session(req)?.role;
   }
 
+  displayNameOf(req: IncomingMessage): string | undefined {
+    return this.session(req)?.displayName;
+  }
+
   session(req: IncomingMessage): Session | undefined {
     return this.#sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
   }

@@ -7,6 +7,8 @@ export type StaffRole = (typeof STAFF_ROLES)[number];
 export interface StaffAuthenticator {
   userOf(req: IncomingMessage): string | undefined;
   roleOf(req: IncomingMessage): StaffRole | undefined;
+  /** the name staff read (in audit trails and page headers); the account id when it has none */
+  displayNameOf(req: IncomingMessage): string | undefined;
 }
 
 /**
@@ -32,6 +34,10 @@ export class StaffDesk implements StaffAuthenticator {
   /** The role of the account behind a request; undefined when nobody is signed in. */
   roleOf(req: IncomingMessage): StaffRole | undefined {
     return this.#provider?.roleOf(req);
+  }
+
+  displayNameOf(req: IncomingMessage): string | undefined {
+    return this.#provider?.displayNameOf(req);
   }
 
   isAdministrator(req: IncomingMessage): boolean {

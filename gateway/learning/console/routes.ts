@@ -18,9 +18,9 @@ export function addLabellingPage(core: Core): void {
   const fallback = (): Lang => core.config.alerts.console.language;
   core.http.add("GET", "/learning", (req, res, url) => {
     const lang = langOf(req, url, fallback());
-    const user = core.staff.userOf(req);
+    const name = core.staff.displayNameOf(req);
     const role = core.staff.roleOf(req);
-    const html = user && role ? labellingPage(lang, user, role, core.config.alerts.timeZone) : loginPage(lang, undefined, "/learning");
+    const html = name && role ? labellingPage(lang, name, role, core.config.alerts.timeZone) : loginPage(lang, undefined, "/learning");
     sendHtml(res, 200, html, langCookies(url));
   });
   core.http.add("GET", "/learning.js", (req, res) => asset(core, req, res, "text/javascript; charset=utf-8", labellingJs));
