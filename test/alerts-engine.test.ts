@@ -181,6 +181,12 @@ describe("alert rules, dedup, escalation, MQTT and InfluxDB (embedded broker, re
     bus.emit("lift.alert", { ...falseHolds, ts: t });
     bus.emit("lift.alert", { ...falseHolds, ts: t + 1, falseHolds: { count: 4, windowHours: 24 } });
     expect(ofType("lift_false_holds")).toEqual([expect.objectContaining({ severity: "warning", count: 2, place: expect.objectContaining({ device: "lift-10" }), details: { count: 4, windowHours: 24 } })]);
+    // an RTSP camera that fails: one alert in ffmpeg's (redacted) words, closed when it streams again
+    bus.emit("camera.status", { site: "demo", lift: "lift-11", ts: t, state: "failed", detail: "rtsp://***@10.0.0.5/ 401 Unauthorized; retry in 2 s" });
+    bus.emit("camera.status", { site: "demo", lift: "lift-11", ts: t + 1, state: "stalled", detail: "no frame for 10 s" });
+    expect(ofType("camera_fault")).toEqual([expect.objectContaining({ count: 2, summary: "no frame for 10 s", place: expect.objectContaining({ kind: "lift", device: "lift-11" }) })]);
+    bus.emit("camera.status", { site: "demo", lift: "lift-11", ts: t + 2, state: "streaming", detail: "frames again" });
+    expect(ofType("camera_fault")).toHaveLength(0);
   });
 
   it("writes every state change to InfluxDB's alert measurement, with the time to acknowledge", async () => {

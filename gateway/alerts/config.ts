@@ -41,6 +41,8 @@ const rulesSchema = z.strictObject({
   liftFaultGraceMs: z.number().int().min(0).default(10_000),
   /** staff called lift.falseHolds.alertAfter holds of one lift false within its window */
   liftFalseHolds: z.boolean().default(true),
+  /** an RTSP lift camera stalled or failed (gateway/cameras); closed when it streams again */
+  cameraFault: z.boolean().default(true),
   deviceSilent: z.boolean().default(true),
   /** per kind, e.g. { throw: 300000 }: overrides the kind's own silentAfterMs; 0 switches a kind off */
   silentAfterMs: z.record(z.string(), z.number().int().min(0)).default({}),
@@ -61,6 +63,7 @@ export const alertsConfigSchema = z.strictObject({
       liftHoldTimeout: z.enum(severities).default("critical"),
       liftFault: z.enum(severities).default("warning"),
       liftFalseHolds: z.enum(severities).default("warning"),
+      cameraFault: z.enum(severities).default("warning"),
       deviceSilent: z.enum(severities).default("warning"),
     })
     .prefault({}),

@@ -15,6 +15,7 @@ export type AlertType =
   | "lift_hold_timeout"
   | "lift_fault"
   | "lift_false_holds"
+  | "camera_fault"
   | "device_silent";
 
 /** Where it happened, as precisely as the source knows. */

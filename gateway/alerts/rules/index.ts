@@ -3,6 +3,7 @@ import type { GatewayEvents } from "../../events.ts";
 import type { Texts } from "../../i18n.ts";
 import type { AlertsConfig } from "../config.ts";
 import type { AlertType } from "../types.ts";
+import { cameraFaultAlert } from "./camera-fault.ts";
 import { chargerAlert } from "./charger.ts";
 import { deviceSilentAlert } from "./device-silent.ts";
 import { liftFalseHoldsAlert } from "./lift-false-holds.ts";
@@ -16,7 +17,7 @@ export type { RuleAction } from "./rule.ts";
 
 /** Every kind of alert. A new one is a module in this folder and an entry here (and its name in AlertType). */
 // `any`: each module's type list and details differ; the map below is how they are told apart
-const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, deviceSilentAlert];
+const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, cameraFaultAlert, deviceSilentAlert];
 
 /** The module of each alert type, for rendering. */
 export const alertTypeModule = new Map<AlertType, AlertTypeModule<AlertType, unknown>>(modules.flatMap((m) => Object.keys(m.names).map((t) => [t as AlertType, m])));
@@ -34,4 +35,8 @@ export function holdRules(h: GatewayEvents["lift.hold"], cfg: AlertsConfig): Rul
 
 export function liftAlertRules(a: GatewayEvents["lift.alert"], cfg: AlertsConfig): RuleAction[] {
   return modules.flatMap((m) => m.onLiftAlert?.(a, cfg) ?? []);
+}
+
+export function cameraStatusRules(s: GatewayEvents["camera.status"], cfg: AlertsConfig): RuleAction[] {
+  return modules.flatMap((m) => m.onCameraStatus?.(s, cfg) ?? []);
 }
