@@ -53,7 +53,7 @@ export class RtspCamera {
 
   start(): void {
     this.#spawn();
-    // a quarter of staleMs late at worst, and no busier than once a second
+    // a stall is seen within a quarter of staleMs, and within a second at most
     this.#watchdog = setInterval(() => this.#checkStale(), Math.min(1_000, this.d.config.staleMs / 4));
     this.#watchdog.unref();
   }
