@@ -100,6 +100,44 @@ describe("detector feature", () => {
     expect(await counter("linli_detector_dropped_total", { reason: "stale" })).toBe(3);
   });
 
+  it("judges every frame of a car that can be held, and one per idleJudgeMs of a closed or moving one, counting the rest", async () => {
+    const { core, bus, points, detections, counter } = await fakeCore();
+    const host = await started(core, testConfig({ concurrency: 1, idleJudgeMs: 2_500 }));
+    const good = await image(BICYCLE);
+    const car = (door: "open" | "closed", moving: boolean) => bus.emit("lift.car", { site: "s1", lift: "lift-1", ts: Date.now(), state: { floor: 3, door, moving, direction: moving ? "up" : "none", mode: "normal" } });
+    const skipped = async () => ((await counter("linli_detector_skipped_total", { reason: "moving" })) ?? 0) + ((await counter("linli_detector_skipped_total", { reason: "doors_closed" })) ?? 0);
+    /** one frame, and its outcome: a verdict, or counted as skipped (at once: frames wait for nothing) */
+    const send = async (seq: number) => {
+      const before = { judged: detections.length, skipped: await skipped() };
+      bus.emit("device.event", frame("lift-1", good, seq));
+      await vi.waitFor(async () => expect(detections.length > before.judged || (await skipped()) > before.skipped).toBe(true), { timeout: 10_000 });
+    };
+    car("closed", true);
+    for (let seq = 1; seq <= 6; seq++) await send(seq);
+    // moving with closed doors: the first frame is judged, the rest wait for the low rate
+    expect(detections.map((d) => d.seq)).toEqual([1]);
+    expect(await counter("linli_detector_skipped_total", { reason: "moving" })).toBe(5);
+    car("open", false);
+    for (let seq = 7; seq <= 9; seq++) await send(seq);
+    expect(detections.map((d) => d.seq)).toEqual([1, 7, 8, 9]);
+    car("closed", false);
+    for (let seq = 10; seq <= 11; seq++) await send(seq);
+    expect(detections.map((d) => d.seq)).toEqual([1, 7, 8, 9]);
+    expect(await counter("linli_detector_skipped_total", { reason: "doors_closed" })).toBe(2);
+    // another site's car says nothing about this site's lift
+    bus.emit("lift.car", { site: "elsewhere", lift: "lift-1", ts: Date.now(), state: { floor: 3, door: "open", moving: false, direction: "none", mode: "normal" } });
+    await send(12);
+    expect(await counter("linli_detector_skipped_total", { reason: "doors_closed" })).toBe(3);
+    // the skipped frames go to InfluxDB as counts per lift and reason, not a point per frame
+    await host.stop();
+    running = running.filter((h) => h !== host);
+    const skips = points.filter((p) => p.measurement === "lift_frame_skip").map((p) => [p.tags.lift, p.tags.reason, p.fields.count]);
+    expect(skips.sort()).toEqual([
+      ["lift-1", "doors_closed", 3],
+      ["lift-1", "moving", 5],
+    ]);
+  });
+
   it("without a model, starts anyway, reports a fault, and faults every frame instead of judging it", async () => {
     const { core, bus, detections, faults, counter } = await fakeCore();
     const host = await FeatureHost.start(detectorFeature, core, testConfig({ mirror: undefined, autoFetch: false }));

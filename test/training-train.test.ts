@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { detectorConfigSchema } from "../gateway/detector/config.ts";
 import { findManifest } from "../gateway/detector/manifest.ts";
 import { openDetector } from "../gateway/detector/open.ts";
 import { checkModel } from "../gateway/detector/store.ts";
@@ -28,7 +29,7 @@ describe("models train on lift-cctv-89 (real torch, real onnxruntime)", () => {
   });
 
   it("writes an ONNX that the gateway's detector loads from the models dir by its id", async () => {
-    const detector = await openDetector({ enabled: true, model: "lift-cctv-test", modelsDir, autoFetch: false, threads: 1, concurrency: 1, maxQueuedLifts: 1, maxInputPixels: 1e8, evidence: false });
+    const detector = await openDetector(detectorConfigSchema.parse({ model: "lift-cctv-test", modelsDir, autoFetch: false, maxQueuedLifts: 1, maxInputPixels: 1e8, evidence: false }));
     try {
       expect(detector.manifest.ebikeClasses).toEqual(["ebike"]);
       const result = await detector.detect(await readFile(path.join(liftCctv.images, "1616667058.jpg")));

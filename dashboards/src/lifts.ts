@@ -106,6 +106,20 @@ export const lifts = board({
       targets: [q("A", `SELECT sum("dropped") AS "dropped" FROM "lift_frame" WHERE ${SITE} AND ${ACTIVE} AND $timeFilter GROUP BY time($__interval), "lift" fill(0)`, { alias: "$tag_lift" })],
     }),
     timeseries({
+      title: "各电梯识别与跳过的帧",
+      description: "Door-aware judging: frames judged per lift (all of a car that could be held: doors open, stopped, normal mode), and frames skipped while it could not (doors closed, moving, not in normal mode), which are judged at detector.idleJudgeMs only.",
+      unit: "short",
+      steps: INFO,
+      gridPos: at(0, 30, 24, 8),
+      interval: "10m",
+      style: "bars",
+      stack: true,
+      targets: [
+        q("A", `SELECT count("ebike_score") AS "judged" FROM "lift_frame" WHERE ${SITE} AND ${ACTIVE} AND $timeFilter GROUP BY time($__interval), "lift" fill(0)`, { alias: "$tag_lift judged" }),
+        q("B", `SELECT sum("count") AS "skipped" FROM "lift_frame_skip" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "lift", "reason" fill(0)`, { alias: "$tag_lift skipped: $tag_reason" }),
+      ],
+    }),
+    timeseries({
       title: "在用模型与影子模型",
       description: "The best e-bike score per interval of each model on the same frames: the active one (role=active) and a candidate in shadow mode (role=shadow), which holds nothing. Where the two lines part, the candidate would change the guard: label those frames (collected as disagreements) before promoting it.",
       unit: "percentunit",

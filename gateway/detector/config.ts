@@ -32,6 +32,11 @@ export const detectorConfigSchema = z.strictObject({
   iouThreshold: z.number().min(0).max(1).optional(),
   /** frames over this many pixels are rejected before decoding (default: 3840x2160) */
   maxInputPixels: z.number().int().min(1).default(3840 * 2160),
+  /**
+   * a lift whose car cannot be held (doors closed, moving, not in normal mode) has one frame judged
+   * per this interval; keep it below lift.frameStaleMs (3 s), which reads a longer gap as a dead camera
+   */
+  idleJudgeMs: z.number().int().min(0).max(2_500).default(1_000),
   /** attach the frame's bytes to a detection event with any e-bike candidate, for evidence */
   evidence: z.boolean().default(true),
 });

@@ -9,8 +9,9 @@ import { registerDetectorCommands } from "./cli.ts";
 import { detectorConfigSchema, type DetectorConfig } from "./config.ts";
 import type { DetectResult } from "./detector.ts";
 import type { DetectorFault, DetectorFaultReason, LiftDetection } from "./events.ts";
+import { DoorAwareGate, SkipTally } from "./door-gate.ts";
 import { DetectorLease } from "./lease.ts";
-import { detectorMeasurements, liftFrame } from "./measurements.ts";
+import { detectorMeasurements, liftFrame, liftFrameSkip } from "./measurements.ts";
 import { detectorMetrics, type DetectorMetrics } from "./metrics.ts";
 import { FrameRejected } from "./reject.ts";
 import { LatestWinsScheduler } from "./scheduler.ts";
@@ -24,6 +25,9 @@ interface NotReady {
   reason: DetectorFaultReason;
   detail: string;
 }
+
+/** How often the skipped frames are written: one point per lift and reason instead of one per frame. */
+const SKIP_FLUSH_MS = 10_000;
 
 /** How often active.json is looked at: a promotion is live within this, and a stat costs nothing. */
 const WATCH_INTERVAL_MS = 500;
@@ -60,6 +64,9 @@ export class DetectorFeature implements Feature {
   /** replaced models whose last frames are still being judged */
   readonly #retiring = new Set<Promise<void>>();
   #unwatch: (() => void) | undefined;
+  #gate: DoorAwareGate | undefined;
+  readonly #skips = new SkipTally();
+  #skipFlush: NodeJS.Timeout | undefined;
   /** bumped by start() and stop(), so a model load that outlives its start() is let go */
   #generation = 0;
 
@@ -88,9 +95,15 @@ export class DetectorFeature implements Feature {
     });
     this.#metrics = detectorMetrics(this.core.metrics, () => scheduler.queued);
     this.#metrics.up.set(0);
+    const gate = (this.#gate = new DoorAwareGate(this.config.idleJudgeMs));
+    this.core.bus.on("lift.car", (c) => {
+      if (c.site === this.core.config.site) gate.car(c.lift, c.state);
+    });
     this.core.bus.on("device.event", (event) => {
       if (isChannel(event, lift, "frame")) this.#onFrame(event);
     });
+    this.#skipFlush = setInterval(() => this.#flushSkips(), SKIP_FLUSH_MS);
+    this.#skipFlush.unref();
     // watchFile polls the path, so the rename of an atomic write (a new inode) is seen, and so are
     // the file's first appearance and its removal; fs.watch follows an inode and misses renames
     const file = activeModelFile(this.config.modelsDir);
@@ -117,6 +130,8 @@ export class DetectorFeature implements Feature {
   async stop(): Promise<void> {
     this.#generation++;
     this.#unwatch?.();
+    clearInterval(this.#skipFlush);
+    this.#flushSkips();
     await Promise.all([this.#scheduler?.stop(), this.#shadowScheduler?.stop()]);
     const leases = [this.#active, this.#shadow];
     this.#active = this.#shadow = undefined;
@@ -234,7 +249,20 @@ export class DetectorFeature implements Feature {
       this.#fault({ scope: "detector", ...this.#notReady, ...frameRef(frame) }, this.#model);
       return;
     }
+    const skip = frame.site === this.core.config.site ? this.#gate?.admit(frame.deviceId, Date.now()) : undefined;
+    if (skip) {
+      this.#metrics?.skipped.inc({ reason: skip });
+      this.#skips.add(frame.deviceId, skip);
+      return;
+    }
     this.#scheduler?.submit(liftKey(frame), frame);
+  }
+
+  #flushSkips(): void {
+    const ts = Date.now();
+    for (const { lift: liftId, reason, count } of this.#skips.take()) {
+      this.core.writePoint({ measurement: liftFrameSkip.name, tags: { site: this.core.config.site, lift: liftId, reason }, fields: { count }, ts });
+    }
   }
 
   async #judge(frame: Frame, dropped: number): Promise<void> {

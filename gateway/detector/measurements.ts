@@ -14,5 +14,12 @@ export const liftFrame = defineMeasurement({
   },
 });
 
+export const liftFrameSkip = defineMeasurement({
+  name: "lift_frame_skip",
+  description: "Lift frames not judged because the car could not be held then (door-aware judging: such lifts are judged at detector.idleJudgeMs), counted per lift and reason (doors_closed, moving, not_normal) over each flush interval.",
+  tags: ["site", "lift", "reason"],
+  fields: { count: "integer" },
+});
+
 /** The measurements the detector writes; the gateway registers them with the InfluxDB writer. */
-export const detectorMeasurements = [liftFrame] as const;
+export const detectorMeasurements = [liftFrame, liftFrameSkip] as const;

@@ -18,10 +18,11 @@ export function detectorMetrics(registry: Registry, queued: () => number) {
     // the counters above are the active model's, the path the lift guard acts on; a shadow's are apart
     model: new Gauge({ name: "linli_detector_model", help: "1 for the model judging in each role: active (the guard acts on it) or shadow (compared, holds nothing)", labelNames: ["role", "model"], registers }),
     shadowJudged: new Counter({ name: "linli_detector_shadow_judged_total", help: "Lift frames the shadow model judged after the active one", labelNames: ["model"], registers }),
+    skipped: new Counter({ name: "linli_detector_skipped_total", help: "Lift frames not judged because the car could not be held then (door-aware judging), by reason", labelNames: ["reason"], registers }),
     shadowDropped: new Counter({ name: "linli_detector_shadow_dropped_total", help: "Lift frames the shadow model skipped, so as never to fall behind: stale or queue_full", labelNames: ["model", "reason"], registers }),
     shadowFaults: new Counter({ name: "linli_detector_shadow_faults_total", help: "Lift frames the shadow model failed on: inference_failed, or a frame it could not read", labelNames: ["model", "reason"], registers }),
   };
-  const names = ["judged_total", "dropped_total", "rejected_total", "faults_total", "up", "queued", "inference_seconds", "total_seconds", "latency_seconds", "model", "shadow_judged_total", "shadow_dropped_total", "shadow_faults_total"].map((n) => `linli_detector_${n}`);
+  const names = ["judged_total", "dropped_total", "rejected_total", "faults_total", "up", "queued", "inference_seconds", "total_seconds", "latency_seconds", "model", "skipped_total", "shadow_judged_total", "shadow_dropped_total", "shadow_faults_total"].map((n) => `linli_detector_${n}`);
   return {
     ...metrics,
     remove(): void {

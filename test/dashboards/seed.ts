@@ -70,6 +70,8 @@ function supplements(o: SeedOptions): Point[] {
         ts: t,
         fields: { inference_ms: inference, total_ms: inference + 5 + 10 * random(), ebike_score: score, ebike, detections: Math.floor(4 * random()) + (ebike ? 1 : 0), dropped: random() < 0.05 ? 1 + Math.floor(3 * random()) : 0 },
       });
+      // door-aware judging: between judged frames, the closed car's other frames are counted as skipped
+      if (!ebike && random() < 0.5) out.push({ measurement: "lift_frame_skip", tags: { site: o.site, lift, reason: random() < 0.7 ? "doors_closed" : "moving" }, ts: t + 1, fields: { count: 1 + Math.floor(10 * random()) } });
       // a candidate in shadow mode on the first lift, judging the same frames
       if (lift === lifts[0]) {
         const shadowScore = Math.min(1, score + 0.2 * random());
