@@ -96,6 +96,8 @@ export const configSchema = z.strictObject({
   site: z.string().regex(/^[a-z0-9_-]+$/, "lower-case letters, digits, _ and - only").default("demo"),
   dataDir: z.string().default("data"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** auto: readable lines on a terminal, JSON lines when piped (to journald, a file, a log shipper) */
+  logFormat: z.enum(["auto", "json", "pretty"]).default("auto"),
   broker: brokerSchema.prefault({}),
   influx: influxSchema.prefault({}),
   http: httpSchema.prefault({}),

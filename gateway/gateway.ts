@@ -69,7 +69,7 @@ export class Gateway {
   ) {}
 
   static async start(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
-    const log = options.log ?? createLogger(config.logLevel);
+    const log = options.log ?? createLogger(config.logLevel, config.logFormat);
     for (const notice of noticesOf(config)) log.warn(notice);
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { deviceKinds } from "../../devices/index.ts";
 import type { Config } from "../config.ts";
 import { demoAccount } from "../console/auth.ts";
@@ -8,6 +8,7 @@ import { loadImages } from "../images.ts";
 import { attachSimulatedRiders } from "../lift/sim/riders.ts";
 import { startSimulatedController, type SimulatedController } from "../lift/sim/server.ts";
 import { brokerUrlOf, LiveSimulation } from "./live.ts";
+import { ensureSamples } from "./samples.ts";
 
 export interface DemoOptions {
   images: string;
@@ -36,10 +37,11 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
   if (config.detector.mirror === undefined && existsSync(options.models)) config.detector.mirror = resolve(options.models);
   // The demo's photos show pedal bicycles, not e-bikes: they stand in for e-bikes so the guard has something to hold.
   config.detector.ebikeClasses ??= ["bicycle", "motorbike"];
+  let login = "an account of alerts.console.accounts";
   if (config.alerts.enabled && config.alerts.console.enabled && config.alerts.console.accounts.length === 0) {
     const account = await demoAccount();
     config.alerts.console.accounts.push({ user: account.user, passwordHash: account.passwordHash, displayName: account.displayName, role: account.role });
-    say(`security console: http://${config.http.host}:${config.http.port}/  user ${account.user}  password ${account.password}  (this run only)`);
+    login = `user ${account.user}  password ${account.password}  (this run only)`;
   }
 
   let controller: SimulatedController | undefined;
@@ -48,9 +50,26 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
 
   const gateway = await Gateway.start(config);
   const detach = controller ? attachSimulatedRiders(controller, gateway.core.bus, config.site) : undefined;
-  const camera = existsSync(options.images) ? loadImages(options.images) : undefined;
-  if (!camera) gateway.core.log.warn({ images: resolve(options.images) }, "no image folder: simulated lift cameras send no frames");
+  const frames = await cameraFrames(options.images, join(config.dataDir, "samples"));
+  if (!frames.ok) gateway.core.log.warn({ images: resolve(options.images), err: frames.error }, "no sample frames: simulated lift cameras send none (give --images DIR)");
+  const camera = frames.ok ? loadImages(frames.dir) : undefined;
   const sim = await LiveSimulation.start(deviceKinds, { url: brokerUrlOf(config), site: config.site, rate: options.rate, seed: Date.now(), ...(camera ?? {}), ...(options.counts ? { counts: options.counts } : {}) });
+  const http = `http://${config.http.host}:${config.http.port}`;
+  say(
+    [
+      "",
+      "linli demo: a simulated compound publishing to the gateway",
+      `  security console   ${http}/   (${login})`,
+      `  labelling page     ${http}/learning`,
+      `  broker (MQTT)      ${brokerUrlOf(config)}   e.g. mosquitto_sub -h ${config.broker.host} -p ${config.broker.port} -t 'linli/${config.site}/#' -v`,
+      `  InfluxDB           ${config.influx.enabled ? `${config.influx.url} (database ${config.influx.database})` : "off"}`,
+      `  Grafana            point it at InfluxDB and provision dashboards/provisioning (dashboards/README.md)`,
+      `  health, metrics    ${http}/healthz   ${http}/metrics`,
+      `  lift cameras       ${camera ? `${lifts} lifts sending ${frames.ok ? frames.dir : ""} (frames named *bike* stand in for an e-bike)` : "no frames (give --images DIR)"}`,
+      "  try first: open the console and wait for a lift hold alert, release it with 'no e-bike', then label its frames",
+      "",
+    ].join("\n"),
+  );
   const report = setInterval(() => {
     const t = gateway.metrics.totals;
     gateway.core.log.info({ sent: sim.sent, accepted: t.messagesIn, rejected: t.rejected, written: t.pointsWritten, spooled: t.spoolPoints }, "demo running (Ctrl-C to stop)");
@@ -67,4 +86,10 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
       await controller?.stop();
     },
   };
+}
+
+/** The photos the simulated cameras send: the given folder, else the sample manifest's, fetched and verified on first run. */
+async function cameraFrames(images: string, samplesDir: string): Promise<{ ok: true; dir: string } | { ok: false; error: string }> {
+  if (existsSync(images)) return { ok: true, dir: resolve(images) };
+  return ensureSamples(samplesDir);
 }
