@@ -46,6 +46,18 @@ export const chargerSessionSchema = z.strictObject({
 });
 export type ChargerSession = z.infer<typeof chargerSessionSchema>;
 
+/**
+ * A charger's answer to one command on its `cmd` channel, by the command's `seq`: `ok: false` says
+ * it could not carry it out, and `error` why. The gateway's chargers feature (gateway/chargers) waits for it.
+ */
+export const chargerAckSchema = z.strictObject({
+  ...envelope,
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  ok: z.boolean(),
+  error: z.string().min(1).max(200).optional(),
+});
+export type ChargerAck = z.infer<typeof chargerAckSchema>;
+
 export const chargerPort = defineMeasurement({
   name: "charger_port",
   description: "One charging port's electrical state, one point per port per telemetry message.",
@@ -186,6 +198,23 @@ export const charger = defineKind({
         devicePoint(e, chargerSession, "charger", { session_id: e.data.sessionId, port: e.data.port, duration_s: e.data.durationS, energy_wh: e.data.energyWh }, { reason: e.data.reason }),
       ],
     }),
+    ack: jsonChannel({
+      description: "The answer to a command on `cmd`: its seq, ok, and an error when it could not be carried out.",
+      answers: "cmd",
+      maxBytes: 1_024,
+      schema: chargerAckSchema,
+      // the chargers feature audits and counts acks; a command's outcome is no time series
+      points: () => [],
+    }),
   },
-  simulator: { defaultCount: 30, tickMs: 1_000, create: (index, options) => simulatedCharger(index, options.random) },
+  simulator: {
+    defaultCount: 30,
+    tickMs: 1_000,
+    create: (index, options) => simulatedCharger(index, options.random),
+    // a simulated charger carries out every port command it is sent, so the demo's cut ports are acknowledged
+    answer: (command) => {
+      const seq = (command as { seq?: unknown }).seq;
+      return typeof seq === "number" && Number.isInteger(seq) && seq > 0 ? { channel: "ack", payload: { seq, ok: true } } : undefined;
+    },
+  },
 });

@@ -32,6 +32,8 @@ export interface PointContext {
 
 interface ChannelBase<T> {
   description: string;
+  /** the outbound channel this one answers (an ack of a command): it is heard only after a command */
+  answers?: string;
   /** Size cap, checked before anything is parsed. */
   maxBytes: number;
   /** Device time in the payload, when it carries one. */
@@ -82,6 +84,8 @@ export interface Simulator {
   defaultCount: number;
   tickMs: number;
   create(index: number, options: SimulatorOptions): SimulatedDevice;
+  /** How a simulated device answers a command the gateway sent it on `cmd`, when it answers at all. */
+  answer?(command: unknown): { channel: string; payload: object } | undefined;
 }
 
 /**

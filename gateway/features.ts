@@ -1,5 +1,6 @@
 import { alertsFeature } from "./alerts/feature.ts";
 import { camerasFeature } from "./cameras/feature.ts";
+import { chargersFeature } from "./chargers/feature.ts";
 import { detectorFeature } from "./detector/feature.ts";
 import { learningFeature } from "./learning/feature.ts";
 import { liftFeature } from "./lift/feature.ts";
@@ -10,4 +11,4 @@ import { liftFeature } from "./lift/feature.ts";
  * the detector before the guard it feeds); stop runs in reverse. A new feature is
  * its own folder and one line here.
  */
-export const features = [alertsFeature, learningFeature, camerasFeature, detectorFeature, liftFeature] as const;
+export const features = [alertsFeature, learningFeature, camerasFeature, detectorFeature, liftFeature, chargersFeature] as const;

@@ -43,6 +43,8 @@ const rulesSchema = z.strictObject({
   liftFalseHolds: z.boolean().default(true),
   /** an RTSP lift camera stalled or failed (gateway/cameras); closed when it streams again */
   cameraFault: z.boolean().default(true),
+  /** a charger port command (gateway/chargers) was never acknowledged, or the charger refused it */
+  chargerCommandFailed: z.boolean().default(true),
   deviceSilent: z.boolean().default(true),
   /** per kind, e.g. { throw: 300000 }: overrides the kind's own silentAfterMs; 0 switches a kind off */
   silentAfterMs: z.record(z.string(), z.number().int().min(0)).default({}),
@@ -64,6 +66,7 @@ export const alertsConfigSchema = z.strictObject({
       liftFault: z.enum(severities).default("warning"),
       liftFalseHolds: z.enum(severities).default("warning"),
       cameraFault: z.enum(severities).default("warning"),
+      chargerCommandFailed: z.enum(severities).default("critical"),
       deviceSilent: z.enum(severities).default("warning"),
     })
     .prefault({}),

@@ -11,6 +11,7 @@ export type AlertType =
   | "charger_smoke"
   | "charger_relay_welded"
   | "charger_offline"
+  | "charger_command_failed"
   | "lift_hold"
   | "lift_hold_timeout"
   | "lift_fault"

@@ -1,7 +1,7 @@
 import { connectAsync, type MqttClient } from "mqtt";
 import type { DeviceKind } from "../../devices/types.ts";
 import type { Config } from "../config.ts";
-import { deviceTopic } from "../ingest/topic.ts";
+import { deviceCommandTopic, deviceTopic } from "../ingest/topic.ts";
 import { encodePayload, Fleet, type FleetOptions } from "./fleet.ts";
 
 /** Where a simulator next to the gateway publishes: its broker, embedded or external. */
@@ -37,6 +37,7 @@ export class LiveSimulation {
       ...(options.username ? { username: options.username, password: options.password ?? "" } : {}),
     });
     const sim = new LiveSimulation(client, new Fleet(kinds, options), options);
+    await sim.#answerCommands(kinds);
     sim.#run();
     return sim;
   }
@@ -62,6 +63,26 @@ export class LiveSimulation {
       }
       this.options.onSent?.(this.#sent);
     }, 200);
+  }
+
+  /** Simulated devices that answer commands (chargers acknowledging a port cut) do so, as real ones would. */
+  async #answerCommands(kinds: readonly DeviceKind[]): Promise<void> {
+    const answering = kinds.filter((k) => k.simulator.answer);
+    if (answering.length === 0) return;
+    this.client.on("message", (topic, payload) => {
+      const [, site, kind, deviceId, channel] = topic.split("/");
+      const def = answering.find((k) => k.kind === kind);
+      if (site !== this.options.site || channel !== "cmd" || !def || !deviceId) return;
+      let command: unknown;
+      try {
+        command = JSON.parse(payload.toString("utf8"));
+      } catch {
+        return; // not a command this simulator understands: a real device would ignore it too
+      }
+      const reply = def.simulator.answer?.(command);
+      if (reply) this.client.publish(deviceTopic({ site: this.options.site, kind: def.kind, deviceId, channel: reply.channel }), encodePayload({ ...reply.payload, ts: Date.now() }), { qos: 1 });
+    });
+    await Promise.all(answering.map((k) => this.client.subscribeAsync(deviceCommandTopic(this.options.site, k.kind, "+"), { qos: 1 })));
   }
 
   async stop(): Promise<void> {

@@ -33,6 +33,7 @@ export async function startTestGateway(overrides: ConfigInput = {}, dataDir = te
     lift: { enabled: false },
     alerts: { enabled: false },
     learning: { enabled: false },
+    chargers: { enabled: false },
     ...overrides,
     broker: { port: brokerPort, ...overrides.broker },
     http: { port: httpPort, ...overrides.http },

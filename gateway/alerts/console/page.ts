@@ -69,6 +69,7 @@ main{padding:18px 20px}
 .actions button{padding:6px 12px;border:0;border-radius:5px;cursor:pointer;font-size:14px;color:#fff}
 .ack{background:#2e86de}.resolve{background:#1e8449}
 .release-ebike{background:#c0392b}.release-false{background:#7f8c8d}
+.port-off{background:#c0392b}.port-on{background:#7f8c8d}
 table{width:100%;border-collapse:collapse;font-size:13px}
 th,td{text-align:left;padding:7px 8px;border-bottom:1px solid #2c3e50;vertical-align:top}
 th{color:#9fb3c3;font-weight:normal}
@@ -162,6 +163,29 @@ function holdButtons(a) {
     h("button", { className: "release-false", onclick: (ev) => release(a, "no_ebike", ev.currentTarget) }, S.ui.releaseFalse));
 }
 
+/** Switches the port behind a charger alert off or on (gateway/chargers); the charger's ack, or an alert that none came, follows. */
+async function portCommand(a, action, button) {
+  button.disabled = true;
+  try {
+    const res = await fetch("/api/chargers/" + encodeURIComponent(a.place.device) + "/ports/" + a.place.port + "/" + action, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    if (res.status === 401) return location.reload();
+    const body = await res.json();
+    if (!res.ok || !body.ok) throw new Error(body.error || res.status);
+    button.closest("article").querySelector(".summary").textContent = action === "off" ? S.ui.portOffSent : S.ui.portOnSent;
+  } catch (err) {
+    alert(S.ui.failed + ": " + err.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function portButtons(a) {
+  if (a.place.kind !== "charger" || typeof a.place.port !== "number") return null;
+  return h("div", { className: "actions port" },
+    h("button", { className: "port-off", onclick: (ev) => portCommand(a, "off", ev.currentTarget) }, S.ui.portOff),
+    h("button", { className: "port-on", onclick: (ev) => portCommand(a, "on", ev.currentTarget) }, S.ui.portOn));
+}
+
 function card(a) {
   const note = h("input", { placeholder: S.ui.note, className: "note", maxlength: 500 });
   const handled = [];
@@ -180,7 +204,8 @@ function card(a) {
       h("div", { className: "actions" }, note,
         a.state === "open" ? h("button", { className: "ack", onclick: (ev) => act("ack", a.id, note.value, ev.currentTarget) }, S.ui.acknowledge) : null,
         h("button", { className: "resolve", onclick: (ev) => act("resolve", a.id, note.value, ev.currentTarget) }, S.ui.resolve)),
-      holdButtons(a)),
+      holdButtons(a),
+      portButtons(a)),
     snapshotBox(a));
 }
 

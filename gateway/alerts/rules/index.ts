@@ -5,6 +5,7 @@ import type { AlertsConfig } from "../config.ts";
 import type { AlertType } from "../types.ts";
 import { cameraFaultAlert } from "./camera-fault.ts";
 import { chargerAlert } from "./charger.ts";
+import { chargerCommandAlert } from "./charger-command.ts";
 import { deviceSilentAlert } from "./device-silent.ts";
 import { liftFalseHoldsAlert } from "./lift-false-holds.ts";
 import { liftFaultAlert } from "./lift-fault.ts";
@@ -17,7 +18,7 @@ export type { RuleAction } from "./rule.ts";
 
 /** Every kind of alert. A new one is a module in this folder and an entry here (and its name in AlertType). */
 // `any`: each module's type list and details differ; the map below is how they are told apart
-const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, cameraFaultAlert, deviceSilentAlert];
+const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, cameraFaultAlert, chargerCommandAlert, deviceSilentAlert];
 
 /** The module of each alert type, for rendering. */
 export const alertTypeModule = new Map<AlertType, AlertTypeModule<AlertType, unknown>>(modules.flatMap((m) => Object.keys(m.names).map((t) => [t as AlertType, m])));
@@ -39,4 +40,8 @@ export function liftAlertRules(a: GatewayEvents["lift.alert"], cfg: AlertsConfig
 
 export function cameraStatusRules(s: GatewayEvents["camera.status"], cfg: AlertsConfig): RuleAction[] {
   return modules.flatMap((m) => m.onCameraStatus?.(s, cfg) ?? []);
+}
+
+export function chargerCommandRules(f: GatewayEvents["charger.command_failed"], cfg: AlertsConfig): RuleAction[] {
+  return modules.flatMap((m) => m.onChargerCommandFailed?.(f, cfg) ?? []);
 }

@@ -23,6 +23,7 @@ export interface AlertTypeModule<T extends AlertType = AlertType, D = unknown> {
   onHold?(hold: GatewayEvents["lift.hold"], cfg: AlertsConfig): RuleAction[];
   onLiftAlert?(alert: GatewayEvents["lift.alert"], cfg: AlertsConfig): RuleAction[];
   onCameraStatus?(status: GatewayEvents["camera.status"], cfg: AlertsConfig): RuleAction[];
+  onChargerCommandFailed?(failure: GatewayEvents["charger.command_failed"], cfg: AlertsConfig): RuleAction[];
 }
 
 /** An alert to raise, with its details typed by its module. */
