@@ -3,7 +3,7 @@ import { charger as chargerKind, type ChargerAck } from "../../devices/charger.t
 import type { MqttLink } from "../broker/link.ts";
 import { deviceCommandTopic } from "../ingest/topic.ts";
 import { sealCommand } from "../security/envelope.ts";
-import type { AuditLog } from "./audit-log.ts";
+import type { AuditLog } from "../audit-log.ts";
 import type { ChargersConfig } from "./config.ts";
 import type { ChargerCommandFailed, PortCommandName } from "./events.ts";
 import type { ChargerMetrics } from "./metrics.ts";

@@ -4,7 +4,7 @@ import { isChannel } from "../../devices/types.ts";
 import type { Core } from "../core.ts";
 import { defineFeature, type Feature } from "../feature.ts";
 import { parseDeviceTopic } from "../ingest/topic.ts";
-import { AuditLog } from "./audit-log.ts";
+import { AuditLog } from "../audit-log.ts";
 import { PortCommander } from "./commander.ts";
 import { chargersConfigSchema, type ChargersConfig } from "./config.ts";
 import { chargerMetrics, type ChargerMetrics } from "./metrics.ts";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Core } from "../core.ts";
 import type { RaiseAlert } from "./alert.ts";
-import { AuditLog } from "./audit-log.ts";
+import { AuditLog } from "../audit-log.ts";
 import type { LiftConfig } from "./config.ts";
 import type { StaffAudit } from "./events.ts";
 import { FalseHoldCounter } from "./false-holds.ts";

@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 
-/** Append-only JSON lines: one per staff command (who, when, what, result). */
+/** Append-only JSON lines (who, when, what, result): the lift guard's staff commands, charger commands. */
 export class AuditLog {
   #queue: Promise<void> = Promise.resolve();
   #ready: Promise<void> | null = null;
@@ -15,5 +15,10 @@ export class AuditLog {
     const written = this.#queue.then(() => this.#ready).then(() => appendFile(this.file, line, { flag: "a", mode: 0o640 }));
     this.#queue = written.catch(() => {});
     return written;
+  }
+
+  /** Resolves once every line appended so far is written (stop, tests). */
+  async flushed(): Promise<void> {
+    await this.#queue;
   }
 }
