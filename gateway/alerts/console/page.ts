@@ -1,3 +1,4 @@
+import { domHelperJs } from "../../console/dom-script.ts";
 import { escapeHtml, jsonScript, otherLang } from "../../console/html.ts";
 import type { Lang } from "../../i18n.ts";
 import { pageStrings, ui } from "./strings.ts";
@@ -87,17 +88,7 @@ const alerts = new Map();
 const fmt = new Intl.DateTimeFormat(CFG.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: CFG.timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 const time = (ms) => (ms ? fmt.format(new Date(ms)) : "");
 
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "className") el.className = v;
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
-  return el;
-}
+${domHelperJs}
 
 function placeText(p) {
   const parts = [];

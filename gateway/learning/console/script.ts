@@ -1,3 +1,4 @@
+import { domHelperJs } from "../../console/dom-script.ts";
 /**
  * The labelling page's script: no framework, no build step, served as /learning.js (the CSP allows
  * no inline script). It renders with DOM calls and textContent only, never innerHTML, so no text
@@ -20,17 +21,7 @@ const $ = (id) => document.getElementById(id);
 const clamp = (v, lo, hi) => Math.min(hi === undefined ? 1 : hi, Math.max(lo === undefined ? 0 : lo, v));
 const num = (v, digits) => (typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–");
 
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "className") el.className = v;
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
-  return el;
-}
+${domHelperJs}
 
 const st = {
   order: "newest",
