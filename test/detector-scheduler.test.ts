@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LatestWinsScheduler, type DropReason } from "../gateway/detector/scheduler.ts";
 
 /** A scheduler whose runs finish only when the test says so. */
-function harness(concurrency: number, maxQueued: number) {
+function harness(concurrency: number, maxQueued: number, urgent?: (key: string) => boolean) {
   const started: Array<{ key: string; item: number; dropped: number; finish: () => void }> = [];
   const drops: Array<{ key: string; item: number; reason: DropReason }> = [];
   const scheduler = new LatestWinsScheduler<number>({
@@ -10,12 +10,34 @@ function harness(concurrency: number, maxQueued: number) {
     maxQueued,
     run: (key, item, dropped) => new Promise<void>((resolve) => started.push({ key, item, dropped, finish: resolve })),
     onDrop: (key, item, reason) => drops.push({ key, item, reason }),
+    ...(urgent ? { urgent } : {}),
   });
   const tick = () => new Promise((r) => setImmediate(r));
   return { scheduler, started, drops, tick };
 }
 
 describe("latest-wins scheduler", () => {
+  it("serves urgent keys (a car that could be held) before keys that waited longer", async () => {
+    const urgentKeys = new Set(["open-car"]);
+    const { scheduler, started, tick } = harness(1, 10, (key) => urgentKeys.has(key));
+    scheduler.submit("busy", 1);
+    scheduler.submit("closed-1", 2);
+    scheduler.submit("closed-2", 3);
+    scheduler.submit("open-car", 4);
+    expect(started.map((s) => s.key)).toEqual(["busy"]);
+    started[0]!.finish();
+    await tick();
+    // the open car jumps the queue; the others keep their order
+    expect(started.map((s) => s.key)).toEqual(["busy", "open-car"]);
+    started[1]!.finish();
+    await tick();
+    started[2]!.finish();
+    await tick();
+    expect(started.map((s) => s.key)).toEqual(["busy", "open-car", "closed-1", "closed-2"]);
+    started[3]!.finish();
+    await scheduler.idle();
+  });
+
   it("runs the newest waiting item of a key and drops the ones it replaced as stale", async () => {
     const { scheduler, started, drops, tick } = harness(1, 10);
     for (let i = 1; i <= 5; i++) scheduler.submit("lift-1", i);

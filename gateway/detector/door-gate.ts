@@ -28,6 +28,12 @@ export class DoorAwareGate {
     else this.#cars.delete(lift);
   }
 
+  /** Whether the lift's car could be held now (its frames go first); false when unknown. */
+  holdable(lift: string): boolean {
+    const car = this.#cars.get(lift);
+    return car !== undefined && whyNotHoldable(car) === undefined;
+  }
+
   /** Undefined when the frame is to be judged (and it is counted as judged now), else why it is skipped. */
   admit(lift: string, now: number): SkipReason | undefined {
     const car = this.#cars.get(lift);

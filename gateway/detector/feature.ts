@@ -84,6 +84,8 @@ export class DetectorFeature implements Feature {
       maxQueued: this.config.maxQueuedLifts,
       run: (_key, frame, dropped) => this.#judge(frame, dropped),
       onDrop: (_key, _frame, reason) => this.#metrics?.dropped.inc({ reason }),
+      // a car that could be held is judged before lifts that only wait for the low rate
+      urgent: (key) => this.#gate?.holdable(key.slice(key.indexOf("/") + 1)) ?? false,
     });
     this.#scheduler = scheduler;
     // one session: the shadow takes what CPU is left and skips frames rather than queue behind

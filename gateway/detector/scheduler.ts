@@ -9,12 +9,15 @@ export interface SchedulerOptions<T> {
   /** does the work; `dropped` is how many of this key's items were dropped since its last run */
   run(key: string, item: T, dropped: number): Promise<void>;
   onDrop(key: string, item: T, reason: DropReason): void;
+  /** keys to serve before the others when a slot frees (lifts whose car could be held now) */
+  urgent?(key: string): boolean;
 }
 
 /**
  * Per key (a lift), only the newest item matters: a key holds at most one running and one waiting
  * item, and a new item replaces the waiting one (the replaced one is dropped as stale). Waiting keys
- * are served in the order they started waiting, so a busy lift cannot starve a quiet one. submit()
+ * are served in the order they started waiting, so a busy lift cannot starve a quiet one; `urgent`
+ * keys (a car that could be held now) are served before the others, in that order too. submit()
  * never waits: the caller (the bus listener on the ingest path) returns at once.
  */
 export class LatestWinsScheduler<T> {
@@ -64,9 +67,15 @@ export class LatestWinsScheduler<T> {
   }
 
   #pump(): void {
+    const urgent = this.options.urgent;
+    if (urgent) this.#serve((key) => urgent(key));
+    this.#serve(() => true);
+  }
+
+  #serve(eligible: (key: string) => boolean): void {
     for (const [key, item] of this.#waiting) {
       if (this.#running.size >= this.options.concurrency) return;
-      if (this.#running.has(key)) continue;
+      if (this.#running.has(key) || !eligible(key)) continue;
       this.#waiting.delete(key);
       this.#running.add(key);
       const dropped = this.#dropped.get(key) ?? 0;
