@@ -93,6 +93,10 @@ it("a charger that refuses raises the alert at once; an alarm not in cutOn, or w
   await eventually("the port-less smoke alarm counted", async () => (await metric("linli_charger_alarms_not_cut_total", { type: "smoke" })) === 1);
   await waitFor("the over_current alert", () => alertsOf("c-03").find((a) => a.type === "charger_over_current"));
   expect(sim.received).toHaveLength(1);
+  // repaired: the next smoke alarm's cut is acknowledged, and the port's failure alert closes
+  await sim.alarm({ alarmId: "a-6", type: "smoke", port: 1 });
+  await waitFor("the failure alert closed by the acknowledged cut", () => !alertsOf("c-03").some((a) => a.type === "charger_command_failed"), 10_000);
+  expect(sim.received).toHaveLength(2);
 });
 
 it("malformed acks are refused and counted, an ack for no command is counted as unknown, and neither ends a command", async () => {

@@ -14,7 +14,7 @@ import { Delivery } from "./delivery.ts";
 import { AlertEngine } from "./engine.ts";
 import { alertMeasurements, alertPoint } from "./measurements.ts";
 import { withRetry } from "./retry.ts";
-import { cameraStatusRules, chargerCommandRules, deviceRules, holdRules, liftAlertRules, type RuleAction } from "./rules/index.ts";
+import { cameraStatusRules, chargerCommandDoneRules, chargerCommandRules, deviceRules, holdRules, liftAlertRules, type RuleAction } from "./rules/index.ts";
 import { SilenceWatcher } from "./silence.ts";
 import { AlertStore } from "./store.ts";
 import type { AlertChange, EvidenceRef } from "./types.ts";
@@ -97,6 +97,7 @@ export class AlertsFeature implements Feature {
       core.bus.on("lift.alert", (a) => grace.handle(a)),
       core.bus.on("camera.status", (c) => this.#apply(cameraStatusRules(c, cfg))),
       core.bus.on("charger.command_failed", (f) => this.#apply(chargerCommandRules(f, cfg))),
+      core.bus.on("charger.command_done", (d) => this.#apply(chargerCommandDoneRules(d, cfg))),
     );
 
     const every = (ms: number, fn: () => void) => {

@@ -5,7 +5,7 @@ import { deviceCommandTopic } from "../ingest/topic.ts";
 import { sealCommand } from "../security/envelope.ts";
 import type { AuditLog } from "../audit-log.ts";
 import type { ChargersConfig } from "./config.ts";
-import type { ChargerCommandFailed, PortCommandName } from "./events.ts";
+import type { ChargerCommandFailed, PortCommandName, ChargerCommandDone } from "./events.ts";
 import type { ChargerMetrics } from "./metrics.ts";
 
 /**
@@ -47,6 +47,7 @@ export interface CommanderDeps {
   metrics: ChargerMetrics;
   log: Logger;
   failed(f: ChargerCommandFailed): void;
+  done(d: ChargerCommandDone): void;
   now?: () => number;
 }
 
@@ -95,6 +96,7 @@ export class PortCommander {
     this.deps.metrics.acks.inc({ result: ack.ok ? "ok" : "refused" });
     this.#record("ack", p, { ok: ack.ok, ...(ack.error ? { error: ack.error } : {}) });
     if (!ack.ok) this.#fail(p, "refused", ack.error ?? "the charger answered ok: false");
+    else this.deps.done({ site: this.deps.site, charger: p.charger, port: p.port, cmd: p.cmd, seq: p.seq, ts: this.#now() });
   }
 
   /** An ack the ingest path refused (not JSON, or not the ack schema): it ends nothing, but is counted and audited. */

@@ -20,8 +20,19 @@ export interface ChargerCommandFailed {
 
 export type PortCommandName = "port_off" | "port_on";
 
+/** `charger.command_done`: the charger acknowledged a port command; a failure alert of that port can close. */
+export interface ChargerCommandDone {
+  site: string;
+  charger: string;
+  port: number;
+  cmd: PortCommandName;
+  seq: number;
+  ts: number;
+}
+
 declare module "../events.ts" {
   interface GatewayEvents {
     "charger.command_failed": ChargerCommandFailed;
+    "charger.command_done": ChargerCommandDone;
   }
 }

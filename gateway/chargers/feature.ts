@@ -37,7 +37,7 @@ export class ChargersFeature implements Feature {
     const log = core.log.child({ part: "chargers" });
     const metrics = (this.#metrics = chargerMetrics(core.metrics));
     const audit = (this.#audit = new AuditLog(join(core.dataDir, "chargers", "audit.jsonl")));
-    const commander = (this.#commander = new PortCommander({ mqtt: core.mqtt, site: core.config.site, cfg, audit, metrics, log, failed: (f) => core.bus.emit("charger.command_failed", f) }));
+    const commander = (this.#commander = new PortCommander({ mqtt: core.mqtt, site: core.config.site, cfg, audit, metrics, log, failed: (f) => core.bus.emit("charger.command_failed", f), done: (d) => core.bus.emit("charger.command_done", d) }));
     this.#off.push(
       core.bus.on("device.event", (ev) => {
         if (isChannel(ev, charger, "ack")) {

@@ -14,6 +14,8 @@ export const chargerCommandAlert = defineAlertType({
     if (d.outcome === "refused") return lang === "zh" ? `充电桩拒绝${cmd}指令（${d.reason}）` : `the charger refused ${cmd} (${d.reason})`;
     return lang === "zh" ? `${cmd}指令发送 ${d.attempts} 次均未确认（${d.reason}）` : `${cmd} sent ${d.attempts} times, never acknowledged (${d.reason})`;
   },
+  // a later command the charger carried out (staff cut the port again, say) closes the port's alert
+  onChargerCommandDone: (d) => [{ resolve: `charger_command:${d.charger}:${d.port}`, note: `${d.cmd} acknowledged by the charger (seq ${d.seq})` }],
   onChargerCommandFailed(f, cfg) {
     if (!cfg.rules.chargerCommandFailed) return [];
     return [

@@ -45,3 +45,7 @@ export function cameraStatusRules(s: GatewayEvents["camera.status"], cfg: Alerts
 export function chargerCommandRules(f: GatewayEvents["charger.command_failed"], cfg: AlertsConfig): RuleAction[] {
   return modules.flatMap((m) => m.onChargerCommandFailed?.(f, cfg) ?? []);
 }
+
+export function chargerCommandDoneRules(d: GatewayEvents["charger.command_done"], cfg: AlertsConfig): RuleAction[] {
+  return modules.flatMap((m) => m.onChargerCommandDone?.(d, cfg) ?? []);
+}

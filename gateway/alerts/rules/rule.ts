@@ -24,6 +24,7 @@ export interface AlertTypeModule<T extends AlertType = AlertType, D = unknown> {
   onLiftAlert?(alert: GatewayEvents["lift.alert"], cfg: AlertsConfig): RuleAction[];
   onCameraStatus?(status: GatewayEvents["camera.status"], cfg: AlertsConfig): RuleAction[];
   onChargerCommandFailed?(failure: GatewayEvents["charger.command_failed"], cfg: AlertsConfig): RuleAction[];
+  onChargerCommandDone?(done: GatewayEvents["charger.command_done"], cfg: AlertsConfig): RuleAction[];
 }
 
 /** An alert to raise, with its details typed by its module. */
