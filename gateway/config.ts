@@ -5,6 +5,7 @@ import { ConfigError } from "./config-error.ts";
 import type { FeatureConfigSchema } from "./feature.ts";
 import { features } from "./features.ts";
 import { migrateConfig, setPath } from "./config-migrate.ts";
+import { pushConfigSchema } from "./push/config.ts";
 import { securityConfigSchema } from "./security/config.ts";
 
 export { ConfigError };
@@ -107,6 +108,8 @@ export const configSchema = z.strictObject({
   security: securityConfigSchema.prefault({}),
   /** the evidence store every feature keeps snapshots and frames in (gateway/evidence) */
   evidence: evidenceSchema.prefault({}),
+  /** HTTP push ingest of vendors' devices, e.g. Hikvision ANPR (gateway/push) */
+  push: pushConfigSchema.prefault({}),
   ...featureSections,
 });
 

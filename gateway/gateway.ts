@@ -25,6 +25,7 @@ import { createLogger } from "./log.ts";
 import { allMeasurements } from "./measurements.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { pointContext } from "./privacy.ts";
+import { PushIngest } from "./push/ingest.ts";
 
 export interface GatewayOptions {
   log?: Logger;
@@ -109,9 +110,16 @@ export class Gateway {
     await health.start();
     gateway.#running.push(health);
     gateway.#running.push(...(await startFeatures(features, core)));
-    const router = new IngestRouter(core, deviceKinds, metrics, pointContext(config.privacy));
+    // one PointContext: without a salt its hash key is random, and MQTT and push must hash alike
+    const points = pointContext(config.privacy);
+    const router = new IngestRouter(core, deviceKinds, metrics, points);
     await router.start();
     gateway.#running.push(router);
+    if (config.push.enabled) {
+      const push = new PushIngest(core, deviceKinds, metrics, points);
+      push.start();
+      gateway.#running.push({ name: "push", stop: async () => push.stop() });
+    }
     await mqtt.publish(gatewayTopic(config.site, "status"), "online", { qos: 1, retain: true });
     log.info({ site: config.site, broker: config.broker.mode, influx: config.influx.enabled ? `${config.influx.url} (v${config.influx.version})` : "off", http: http ? `${config.http.host}:${http.port}` : "off" }, "linli gateway started");
     return gateway;
