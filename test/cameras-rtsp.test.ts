@@ -11,8 +11,9 @@ import { camerasConfigSchema } from "../gateway/cameras/config.ts";
 import type { CameraStatus } from "../gateway/cameras/events.ts";
 import { camerasFeature } from "../gateway/cameras/feature.ts";
 import { FeatureHost } from "../gateway/feature-host.ts";
-import { liftCctv, repoRoot } from "./detector-fixtures.ts";
+import { liftCctv } from "./detector-fixtures.ts";
 import { testCore } from "./core.ts";
+import { linli } from "./services/cli.ts";
 import { freePort, waitFor } from "./services/ports.ts";
 import { startProcess, tempDir, type Running } from "./services/process.ts";
 
@@ -65,16 +66,8 @@ function pidsWith(url: string): number[] {
   return r.stdout.split("\n").filter(Boolean).map(Number);
 }
 
-/** `node bin/linli.js ...` as a user runs it, with its exit code. */
-async function linli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, "bin/linli.js"), ...args], { cwd: tempDir("cwd") });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** `node bin/linli.js ...` in a scratch folder. */
+const cli = (...args: string[]) => linli(args, { cwd: tempDir("cwd") });
 
 const car = (door: "open" | "closed", moving: boolean) => ({ floor: 2, door, moving, direction: moving ? ("up" as const) : ("none" as const), mode: "normal" as const });
 
@@ -191,7 +184,7 @@ describe.skipIf(!hasFfmpeg)("cameras: a real RTSP camera (needs Debian's ffmpeg 
   it("`linli cameras probe` prints H.264 and the size and saves a frame; a wrong URL is a clear error and exit code 1", async () => {
     const secret = `pr0be-${process.pid}`;
     const out = path.join(dir, "probe.jpg");
-    const ok = await linli("cameras", "probe", `rtsp://${user}:${password}@${base}`, "--out", out);
+    const ok = await cli("cameras", "probe", `rtsp://${user}:${password}@${base}`, "--out", out);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain("video: h264 640x360 at 10 fps");
     expect(ok.stdout).toContain(`frame -> ${out}`);
@@ -199,7 +192,7 @@ describe.skipIf(!hasFfmpeg)("cameras: a real RTSP camera (needs Debian's ffmpeg 
     expect([meta.format, meta.width, meta.height]).toEqual(["jpeg", 640, 360]);
 
     const nobody = await freePort();
-    const bad = await linli("cameras", "probe", `rtsp://installer:${secret}@127.0.0.1:${nobody}/lift`, "--out", path.join(dir, "none.jpg"));
+    const bad = await cli("cameras", "probe", `rtsp://installer:${secret}@127.0.0.1:${nobody}/lift`, "--out", path.join(dir, "none.jpg"));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`linli cameras probe: cannot probe rtsp://***@127.0.0.1:${nobody}/lift: `);
     expect(bad.stderr).toMatch(/Connection refused/);
@@ -207,13 +200,13 @@ describe.skipIf(!hasFfmpeg)("cameras: a real RTSP camera (needs Debian's ffmpeg 
     expect(bad.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect(existsSync(path.join(dir, "none.jpg"))).toBe(false);
 
-    const refused = await linli("cameras", "probe", `rtsp://${user}:${secret}@${base}`, "--out", path.join(dir, "none.jpg"));
+    const refused = await cli("cameras", "probe", `rtsp://${user}:${secret}@${base}`, "--out", path.join(dir, "none.jpg"));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`cannot probe rtsp://***@${base}: `);
     expect(refused.stderr).toContain("401 Unauthorized");
     expect(refused.stderr).not.toContain(secret);
 
-    const notRtsp = await linli("cameras", "probe", `http://installer:${secret}@127.0.0.1/x`);
+    const notRtsp = await cli("cameras", "probe", `http://installer:${secret}@127.0.0.1/x`);
     expect(notRtsp.code).toBe(1);
     expect(notRtsp.stderr).toContain("is not an rtsp:// or rtsps:// URL");
     expect(notRtsp.stderr).not.toContain(secret);

@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Command } from "commander";
 import { parse, stringify } from "yaml";
@@ -12,6 +10,7 @@ import { detectorConfigSchema, type DetectorConfig } from "../gateway/detector/c
 import { captureTime } from "../gateway/detector/labels/capture-time.ts";
 import { promoteModel, readPromotions, rollbackModel, setShadowModel } from "../gateway/detector/promotion.ts";
 import { promotionsFile } from "../gateway/detector/promotion-log.ts";
+import { linli } from "./services/cli.ts";
 import { BICYCLE, BICYCLE_BOX, liftCctv, repoRoot, sharedImages, sharedModels, tempDir } from "./detector-fixtures.ts";
 
 /** The frames `models train` holds back from lift-cctv-89: captured from 1607035104 on (12 with an e-bike, 1 without). */
@@ -156,18 +155,8 @@ describe("models promote on lift-cctv-89's held-back frames", () => {
   });
 });
 
-const run = promisify(execFile);
-
-/** `node bin/linli.js ...` as a user runs it, with its exit code. */
-async function linli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, "bin/linli.js"), ...args], { cwd: tempDir("cwd") });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** `node bin/linli.js ...` in a scratch folder. */
+const cli = (...args: string[]) => linli(args, { cwd: tempDir("cwd") });
 
 /** The detector's commands in this process, their output kept. */
 function inProcess() {
@@ -185,7 +174,7 @@ describe("linli models promote|active|list|shadow", () => {
     await writeFile(yaml, stringify({ detector: { model: "site-fastestdet", modelsDir: config.modelsDir, mirror: sharedModels } }));
     const frames = await heldout();
 
-    const refused = await linli("models", "promote", "site-fastestdet-strict", "--heldout", frames.dir, "-c", yaml, "--by", "alice");
+    const refused = await cli("models", "promote", "site-fastestdet-strict", "--heldout", frames.dir, "-c", yaml, "--by", "alice");
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stdout).toMatch(/current\s+candidate/);
     expect(refused.stdout).toMatch(/model\s+site-fastestdet\s+site-fastestdet-strict/);
@@ -195,7 +184,7 @@ describe("linli models promote|active|list|shadow", () => {
     expect(refused.stdout).toMatch(/REFUSED: site-fastestdet stays the active model\.\n {2}- site-fastestdet-strict finds 0 of 12/);
     expect((await readPromotions(config.modelsDir, 1))[0]).toMatchObject({ kind: "promotion", accepted: false, by: "alice" });
 
-    const unknown = await linli("models", "promote", "no-such-model", "--heldout", frames.dir, "-c", yaml);
+    const unknown = await cli("models", "promote", "no-such-model", "--heldout", frames.dir, "-c", yaml);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toMatch(/^no manifest for model "no-such-model"/);
 

@@ -1,8 +1,7 @@
-import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { id } from "../../devices/common.ts";
 import type { Core } from "../core.ts";
-import { readBody, sendJson } from "../http/routes.ts";
+import { readJson, sendJson } from "../http/routes.ts";
 import type { PortCommander } from "./commander.ts";
 import type { ChargerMetrics } from "./metrics.ts";
 
@@ -10,14 +9,6 @@ const PATH = /^\/api\/chargers\/([^/]+)\/ports\/([^/]+)\/(off|on)$/;
 const port = z.coerce.number().int().min(1).max(64);
 const body = z.strictObject({ reason: z.string().min(1).max(200).optional() });
 
-async function jsonBody(req: IncomingMessage): Promise<unknown> {
-  try {
-    const raw = (await readBody(req, 4_096)).toString("utf8").trim();
-    return raw ? JSON.parse(raw) : {};
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * `POST /api/chargers/<id>/ports/<n>/off|on`, optionally `{"reason":"..."}`: staff cut or restore a
@@ -38,7 +29,7 @@ export function addChargerRoutes(core: Core, commander: PortCommander, metrics: 
     if (!charger.success) return refuse(400, "bad_charger", "charger id: 1-64 of letters, digits and . _ : -");
     const n = port.safeParse(m[2]);
     if (!n.success) return refuse(400, "bad_port", "port: an integer 1-64");
-    const parsed = body.safeParse(await jsonBody(req));
+    const parsed = body.safeParse(await readJson(req, 4_096));
     if (!parsed.success) return refuse(400, "bad_body", 'body: JSON, optionally {"reason": "..."}');
     const cmd = m[3] === "off" ? "port_off" : "port_on";
     const seq = await commander.send(charger.data, n.data, cmd, parsed.data.reason ?? "staff", { trigger: "staff", by: user });

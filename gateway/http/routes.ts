@@ -73,3 +73,13 @@ export async function readBody(req: IncomingMessage, maxBytes = 1_048_576): Prom
   }
   return Buffer.concat(chunks);
 }
+
+/** A JSON request body up to `maxBytes` (an empty body is `{}`), or undefined when it is not JSON or too big. */
+export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  try {
+    const raw = (await readBody(req, maxBytes)).toString("utf8").trim();
+    return raw ? JSON.parse(raw) : {};
+  } catch {
+    return undefined;
+  }
+}

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { Core } from "../core.ts";
-import { readBody, sendJson } from "../http/routes.ts";
+import { readJson, sendJson } from "../http/routes.ts";
 import type { FrameCollector } from "./collector.ts";
 import type { LearningConfig } from "./config.ts";
 import { labelsSchema, type CollectedFrame, type FrameStore } from "./store.ts";
@@ -24,14 +24,6 @@ export function frameJson(f: CollectedFrame) {
   return { ...shown, imageUrl: `/api/learning/frames/${f.id}/image` };
 }
 
-async function jsonBody(req: IncomingMessage): Promise<unknown> {
-  try {
-    const raw = (await readBody(req, 65_536)).toString("utf8").trim();
-    return raw ? JSON.parse(raw) : {};
-  } catch {
-    return undefined;
-  }
-}
 
 const problems = (e: z.ZodError) => e.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
 
@@ -74,7 +66,7 @@ export function addLearningApi(core: Core, cfg: LearningConfig, store: FrameStor
     if (!user) return;
     const m = FRAME_PATH.exec(url.pathname);
     if (!m || m[2] !== "/labels" || !store.get(m[1]!)) return sendJson(res, 404, { ok: false, error: "no such frame" });
-    const body = z.strictObject({ boxes: labelsSchema }).safeParse(await jsonBody(req));
+    const body = z.strictObject({ boxes: labelsSchema }).safeParse(await readJson(req, 65_536));
     if (!body.success) return sendJson(res, 400, { ok: false, error: problems(body.error) });
     const frame = store.setLabels(m[1]!, body.data.boxes, user, "staff", Date.now());
     if (!frame) return sendJson(res, 404, { ok: false, error: "no such frame" });
@@ -98,7 +90,7 @@ export function addLearningApi(core: Core, cfg: LearningConfig, store: FrameStor
   core.http.add("POST", "/api/learning/mark", async (req, res) => {
     const user = signedIn(req, res);
     if (!user) return;
-    const body = markSchema.safeParse(await jsonBody(req));
+    const body = markSchema.safeParse(await readJson(req, 65_536));
     if (!body.success) return sendJson(res, 400, { ok: false, error: problems(body.error) });
     const frame = await collector.mark(body.data.lift);
     if (!frame) return sendJson(res, 404, { ok: false, error: `no frame from lift ${body.data.lift} to mark (or today's cap of marked frames is reached)` });

@@ -7,7 +7,7 @@ import type { Core } from "../core.ts";
 import { currentModel, modelsOf, readActiveModel } from "../detector/active-model.ts";
 import { listModelIds } from "../detector/manifest.ts";
 import { promoteModel, readPromotions, rollbackModel } from "../detector/promotion.ts";
-import { readBody, sendJson } from "../http/routes.ts";
+import { readJson, sendJson } from "../http/routes.ts";
 import { exportDataset } from "./export.ts";
 import type { FrameStore } from "./store.ts";
 
@@ -46,12 +46,8 @@ export function addModelsApi(core: Core, store: FrameStore): void {
   core.http.add("POST", "/api/learning/models/promote", async (req, res) => {
     const user = administrator(req, res);
     if (!user) return;
-    let body: unknown;
-    try {
-      body = JSON.parse((await readBody(req, 4_096)).toString("utf8") || "{}");
-    } catch {
-      return sendJson(res, 400, { ok: false, error: "body must be JSON" });
-    }
+    const body = await readJson(req, 4_096);
+    if (body === undefined) return sendJson(res, 400, { ok: false, error: "body must be JSON" });
     const parsed = promoteSchema.safeParse(body);
     if (!parsed.success) return sendJson(res, 400, { ok: false, error: "body: { model: <id> }" });
     const dir = await mkdtemp(path.join(os.tmpdir(), "linli-heldout-"));

@@ -1,6 +1,5 @@
-import type { IncomingMessage } from "node:http";
 import type { Core } from "../core.ts";
-import { readBody, sendJson } from "../http/routes.ts";
+import { readJson, sendJson } from "../http/routes.ts";
 import type { GuardStatus } from "./guard.ts";
 import { parseStaffCommand } from "./staff.ts";
 import type { StaffCommands } from "./staff-commands.ts";
@@ -13,14 +12,6 @@ function parseLiftPath(pathname: string): { lift: string; action: string } | nul
   return m && m[1] && m[2] ? { lift: m[1], action: m[2] } : null;
 }
 
-async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  try {
-    const raw = (await readBody(req, 16_384)).toString("utf8").trim();
-    return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The staff API on the gateway's HTTP server: `GET /api/lifts` (every guard's status) and
@@ -35,7 +26,7 @@ export function addStaffRoutes(core: Core, staff: StaffCommands, status: () => R
   core.http.add("POST", "/api/lifts/*", async (req, res, url) => {
     const path = parseLiftPath(url.pathname);
     if (!path || !ACTIONS.has(path.action)) return sendJson(res, 404, { ok: false, error: "not found" });
-    const body = await jsonBody(req);
+    const body = (await readJson(req, 16_384)) as Record<string, unknown> | undefined;
     if (!body) return sendJson(res, 400, { ok: false, error: "body must be JSON" });
     const user = core.staff.userOf(req);
     if (!user) return sendJson(res, 401, { ok: false, lift: path.lift, error: "login required" });
