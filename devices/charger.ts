@@ -70,6 +70,7 @@ export const chargerAlarm = defineMeasurement({
   description: "An alarm raised by a charger: over-temperature, smoke, over-current, welded relay, ...",
   tags: ["site", "charger", "type"],
   fields: { alarm_id: "string", port: "integer", value: "float", threshold: "float", count: "integer" },
+  identity: "alarm_id",
 });
 
 export const chargerSession = defineMeasurement({
@@ -77,6 +78,7 @@ export const chargerSession = defineMeasurement({
   description: "A finished charge on one port.",
   tags: ["site", "charger", "reason"],
   fields: { session_id: "string", port: "integer", duration_s: "integer", energy_wh: "float" },
+  identity: "session_id",
 });
 
 const PORTS = 10;

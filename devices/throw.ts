@@ -28,6 +28,7 @@ export const throwEvent = defineMeasurement({
   description: "An object seen falling past a tower facade.",
   tags: ["site", "camera", "building"],
   fields: { event_id: "string", floor: "integer", confidence: "float", fall_ms: "integer", snapshot: "string", count: "integer" },
+  identity: "event_id",
 });
 
 function simulatedThrowCamera(index: number, random: () => number) {

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Registry } from "prom-client";
-import { topicMatches } from "../gateway/broker/external.ts";
-import type { InboundMessage, MqttLink, PublishOptions } from "../gateway/broker/link.ts";
+import { Consumers, topicMatches } from "../gateway/broker/consumers.ts";
+import type { Consumer, InboundMessage, MqttLink, PublishOptions } from "../gateway/broker/link.ts";
 import { parseConfig } from "../gateway/config.ts";
 import { assembleCore, commandGateFor } from "../gateway/core-assembly.ts";
 import type { HostCore } from "../gateway/feature-host.ts";
@@ -14,6 +14,7 @@ import type { Point } from "../gateway/influx/point.ts";
 export class MemoryMqtt implements MqttLink {
   readonly published: { topic: string; payload: Buffer; options?: PublishOptions }[] = [];
   readonly #subs = new Set<{ filter: string; handler: (m: InboundMessage) => void }>();
+  readonly #consumers = new Consumers(false);
 
   async subscribe(filter: string, handler: (m: InboundMessage) => void): Promise<() => Promise<void>> {
     const sub = { filter, handler };
@@ -23,10 +24,17 @@ export class MemoryMqtt implements MqttLink {
     };
   }
 
+  async consume(filter: string, consumer: Consumer): Promise<() => Promise<void>> {
+    const remove = this.#consumers.add(filter, consumer);
+    return async () => void remove();
+  }
+
   async publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void> {
     const buf = typeof payload === "string" ? Buffer.from(payload) : payload;
     this.published.push({ topic, payload: buf, ...(options ? { options } : {}) });
+    const consumed = this.#consumers.deliver({ topic, payload: buf });
     for (const s of this.#subs) if (topicMatches(s.filter, topic)) s.handler({ topic, payload: buf });
+    await consumed;
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,8 @@ import { BrokerSecurity } from "../security/hooks.ts";
 import { SecurityMetrics } from "../security/metrics.ts";
 import { TopicPolicy } from "../security/policy.ts";
 import { DeviceRegistry } from "../security/registry.ts";
-import type { InboundMessage, MqttLink, PublishOptions } from "./link.ts";
+import { Consumers } from "./consumers.ts";
+import type { Consumer, InboundMessage, MqttLink, PublishOptions } from "./link.ts";
 
 export interface EmbeddedOptions {
   host: string;
@@ -35,6 +36,8 @@ export interface EmbeddedOptions {
   kinds?: readonly DeviceKind[];
   /** the gateway's command gate, for staff commands; default: one of the broker's own (standalone use) */
   commandGate?: CommandGate;
+  /** hold messages that arrive before the first consumer (the gateway's ingest) until it is there */
+  awaitConsumer?: boolean;
 }
 
 type Deliver = (packet: { topic: string; payload: Buffer | string }, cb: () => void) => void;
@@ -65,6 +68,8 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * its own publishes and subscriptions bypass authorisation (it is the one trusted party).
  */
 export class EmbeddedBroker implements MqttLink {
+  readonly #consumers: Consumers;
+
   private constructor(
     readonly aedes: Aedes,
     private readonly server: Server | undefined,
@@ -72,7 +77,11 @@ export class EmbeddedBroker implements MqttLink {
     readonly security: BrokerSecurity,
     readonly securityMetrics: SecurityMetrics,
     private readonly registryFile: string | undefined,
-  ) {}
+    awaitConsumer: boolean,
+  ) {
+    this.#consumers = new Consumers(awaitConsumer);
+    security.ingest = (packet) => this.#consumers.deliver({ topic: packet.topic, payload: typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload });
+  }
 
   static async start(options: EmbeddedOptions): Promise<EmbeddedBroker> {
     const config: SecurityConfig = securityConfigSchema.parse(options.security ?? {});
@@ -145,7 +154,7 @@ export class EmbeddedBroker implements MqttLink {
       throw err;
     }
 
-    const broker = new EmbeddedBroker(aedes, server, tlsServer, security, metrics, registryFile);
+    const broker = new EmbeddedBroker(aedes, server, tlsServer, security, metrics, registryFile, options.awaitConsumer ?? false);
     if (registryFile) {
       watchFile(registryFile, { interval: 2_000, persistent: false }, () => broker.reloadRegistry(log));
     }
@@ -195,13 +204,19 @@ export class EmbeddedBroker implements MqttLink {
     return () => new Promise<void>((resolve) => this.aedes.unsubscribe(filter, deliver as never, resolve));
   }
 
-  publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.aedes.publish(
-        { cmd: "publish", topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
-        (err?: Error | null) => (err ? reject(err) : resolve()),
-      ),
+  async consume(filter: string, consumer: Consumer): Promise<() => Promise<void>> {
+    const remove = this.#consumers.add(filter, consumer);
+    return async () => void remove();
+  }
+
+  /** The gateway's own publish: aedes.publish skips the hooks, so the consumer is called here. */
+  async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
+    const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
+    const consumed = this.#consumers.deliver({ topic, payload: bytes });
+    await new Promise<void>((resolve, reject) =>
+      this.aedes.publish({ cmd: "publish", topic, payload: bytes, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false }, (err?: Error | null) => (err ? reject(err) : resolve())),
     );
+    await consumed;
   }
 
   async close(): Promise<void> {

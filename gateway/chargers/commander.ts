@@ -7,6 +7,7 @@ import type { AuditLog } from "../audit-log.ts";
 import type { ChargersConfig } from "./config.ts";
 import type { ChargerCommandFailed, PortCommandName, ChargerCommandDone } from "./events.ts";
 import type { ChargerMetrics } from "./metrics.ts";
+import type { PendingCommands, Trigger, WaitingCommand } from "./pending-store.ts";
 
 /**
  * On `linli/<site>/charger/<id>/cmd` (JSON, QoS 1, never retained: a retained port_on would switch
@@ -25,17 +26,7 @@ export interface PortCommand {
   expiresAt: number;
 }
 
-/** Who asked for a command: an alarm (by its id) or a console login. */
-export type Trigger = { trigger: "alarm"; alarmId: string } | { trigger: "staff"; by: string };
-
-interface Pending {
-  charger: string;
-  port: number;
-  cmd: PortCommandName;
-  reason: string;
-  seq: number;
-  source: Trigger;
-  attempts: number;
+interface Pending extends WaitingCommand {
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -44,6 +35,8 @@ export interface CommanderDeps {
   site: string;
   cfg: Pick<ChargersConfig, "ackTimeoutMs" | "retries" | "commandTtlMs">;
   audit: AuditLog;
+  /** where waiting commands are kept, so a restart resumes them */
+  store: PendingCommands;
   metrics: ChargerMetrics;
   log: Logger;
   failed(f: ChargerCommandFailed): void;
@@ -55,10 +48,12 @@ export interface CommanderDeps {
  * Sends port commands and sees each through: the same seq is sent again (with a fresh nonce and
  * expiry, since the old ones may be spent or late) until the charger acks it or the retries run
  * out. A newer command for the same port replaces an older one still waiting, so a retried
- * port_off can never follow the port_on staff sent after it.
+ * port_off can never follow the port_on staff sent after it. Waiting commands are kept on disk
+ * and `resume` sends them again after a restart, under their own seq.
  */
 export class PortCommander {
-  #seq = 0;
+  /** the last seq issued or resumed, for when the store cannot count */
+  #lastSeq = 0;
   /** by `<charger>/<seq>` */
   readonly #pending = new Map<string, Pending>();
   readonly #now: () => number;
@@ -69,14 +64,15 @@ export class PortCommander {
 
   /** Sends a command now; resolves with its seq once the first send was attempted. */
   async send(charger: string, port: number, cmd: PortCommandName, reason: string, source: Trigger): Promise<number> {
-    const seq = ++this.#seq;
+    const seq = this.#nextSeq();
     for (const [key, old] of this.#pending) {
       if (old.charger !== charger || old.port !== port) continue;
       this.#forget(key, old);
       this.#record("superseded", old, { bySeq: seq });
     }
-    const p: Pending = { charger, port, cmd, reason, seq, source, attempts: 0, timer: undefined };
+    const p: Pending = { charger, port, cmd, reason, seq, source, attempts: 0, createdAt: this.#now(), timer: undefined };
     this.#pending.set(`${charger}/${p.seq}`, p);
+    this.#persist("add", () => this.deps.store.add(p));
     this.deps.metrics.commands.inc({ cmd, trigger: source.trigger });
     await this.#transmit(p);
     return p.seq;
@@ -106,13 +102,32 @@ export class PortCommander {
     this.deps.log.warn({ charger, reason, detail }, "malformed charger ack refused");
   }
 
+  /**
+   * At start: sends every command left waiting by the last run again now (its ack may have come
+   * while no gateway listened), as a retry of the same seq with a fresh nonce and expiry. Its
+   * sends so far count, so a command that had used its retries gets this one send and then the alert.
+   */
+  async resume(): Promise<number> {
+    const resumed: Pending[] = this.deps.store.all().map((w) => ({ ...w, timer: undefined }));
+    for (const p of resumed) {
+      this.#lastSeq = Math.max(this.#lastSeq, p.seq);
+      this.#pending.set(`${p.charger}/${p.seq}`, p);
+      this.#record("resumed", p, { waitingSinceMs: this.#now() - p.createdAt });
+    }
+    await Promise.all(resumed.map((p) => this.#transmit(p)));
+    return resumed.length;
+  }
+
+  /** Stops the timers; waiting commands stay on disk for the next start. */
   stop(): void {
-    for (const [key, p] of this.#pending) this.#forget(key, p);
+    for (const p of this.#pending.values()) clearTimeout(p.timer);
+    this.#pending.clear();
   }
 
   async #transmit(p: Pending): Promise<void> {
     const now = this.#now();
     p.attempts++;
+    this.#persist("attempted", () => this.deps.store.attempted(p.charger, p.seq, p.attempts));
     const body: PortCommand = sealCommand({ cmd: p.cmd, port: p.port, reason: p.reason, seq: p.seq, ts: now }, this.deps.cfg.commandTtlMs, now);
     this.#record(p.attempts === 1 ? "command" : "retry", p, { nonce: body.nonce, expiresAt: body.expiresAt });
     if (p.attempts > 1) this.deps.metrics.retries.inc({ cmd: p.cmd });
@@ -143,9 +158,31 @@ export class PortCommander {
     this.deps.failed({ site: this.deps.site, charger: p.charger, port: p.port, cmd: p.cmd, seq: p.seq, attempts: p.attempts, outcome, reason: p.reason, detail, ts: this.#now() });
   }
 
+  /** The command is over: no more sends, now or after a restart. */
   #forget(key: string, p: Pending): void {
     clearTimeout(p.timer);
     this.#pending.delete(key);
+    this.#persist("remove", () => this.deps.store.remove(p.charger, p.seq));
+  }
+
+  #nextSeq(): number {
+    try {
+      this.#lastSeq = this.deps.store.nextSeq();
+    } catch (err) {
+      // a port cut for smoke goes out even when the disk cannot take its record
+      this.deps.log.error({ err: String(err) }, "charger command seq not persisted: counting on in memory");
+      this.#lastSeq++;
+    }
+    return this.#lastSeq;
+  }
+
+  /** The disk is the restart's memory, not the command's path: a failed write is logged, and the command goes on. */
+  #persist(what: string, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.deps.log.error({ err: String(err), what }, "waiting charger command not persisted: it will not survive a restart");
+    }
   }
 
   /** One audit line and one log line per step of a command. */

@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { charger } from "../../devices/charger.ts";
 import { isChannel } from "../../devices/types.ts";
@@ -8,6 +9,7 @@ import { AuditLog } from "../audit-log.ts";
 import { PortCommander } from "./commander.ts";
 import { chargersConfigSchema, type ChargersConfig } from "./config.ts";
 import { chargerMetrics, type ChargerMetrics } from "./metrics.ts";
+import { PendingCommands } from "./pending-store.ts";
 import { addChargerRoutes } from "./staff-http.ts";
 
 /**
@@ -20,6 +22,7 @@ export class ChargersFeature implements Feature {
   #commander: PortCommander | undefined;
   #metrics: ChargerMetrics | undefined;
   #audit: AuditLog | undefined;
+  #store: PendingCommands | undefined;
   readonly #off: Array<() => void> = [];
 
   constructor(
@@ -37,7 +40,9 @@ export class ChargersFeature implements Feature {
     const log = core.log.child({ part: "chargers" });
     const metrics = (this.#metrics = chargerMetrics(core.metrics));
     const audit = (this.#audit = new AuditLog(join(core.dataDir, "chargers", "audit.jsonl")));
-    const commander = (this.#commander = new PortCommander({ mqtt: core.mqtt, site: core.config.site, cfg, audit, metrics, log, failed: (f) => core.bus.emit("charger.command_failed", f), done: (d) => core.bus.emit("charger.command_done", d) }));
+    mkdirSync(join(core.dataDir, "chargers"), { recursive: true });
+    const store = (this.#store = new PendingCommands(join(core.dataDir, "chargers", "pending.db")));
+    const commander = (this.#commander = new PortCommander({ mqtt: core.mqtt, site: core.config.site, cfg, audit, store, metrics, log, failed: (f) => core.bus.emit("charger.command_failed", f), done: (d) => core.bus.emit("charger.command_done", d) }));
     this.#off.push(
       core.bus.on("device.event", (ev) => {
         if (isChannel(ev, charger, "ack")) {
@@ -61,15 +66,18 @@ export class ChargersFeature implements Feature {
       }),
     );
     addChargerRoutes(core, commander, metrics);
-    log.info({ cutOn: cfg.cutOn, ackTimeoutMs: cfg.ackTimeoutMs, retries: cfg.retries }, "chargers started");
+    // after the ack listener: an ack to a resumed command must find it waiting
+    const resumed = await commander.resume();
+    log.info({ cutOn: cfg.cutOn, ackTimeoutMs: cfg.ackTimeoutMs, retries: cfg.retries, resumed }, "chargers started");
   }
 
   async stop(): Promise<void> {
     for (const off of this.#off.splice(0)) off();
     this.#commander?.stop();
+    this.#store?.close();
     await this.#audit?.flushed();
     this.#metrics?.remove();
-    this.#commander = this.#metrics = this.#audit = undefined;
+    this.#commander = this.#metrics = this.#audit = this.#store = undefined;
   }
 }
 

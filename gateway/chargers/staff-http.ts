@@ -25,6 +25,7 @@ export function addChargerRoutes(core: Core, commander: PortCommander, metrics: 
     if (!m) return refuse(404, "not_found", "not found: POST /api/chargers/<id>/ports/<n>/off|on");
     const user = core.staff.userOf(req);
     if (!user) return refuse(401, "login", "login required");
+    if (!core.staff.may(req, "alerts")) return refuse(403, "role", "the guard room's role is needed for charger ports");
     const charger = id.safeParse(m[1]);
     if (!charger.success) return refuse(400, "bad_charger", "charger id: 1-64 of letters, digits and . _ : -");
     const n = port.safeParse(m[2]);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { openDatabase } from "../storage/open-database.ts";
 
 /** A piece of evidence's id: `ev-` and the first 20 hex digits of its SHA-256 (what the console serves under /evidence/). */
 export function evidenceId(sha256: string): string {
@@ -66,7 +67,7 @@ export class EvidenceStore {
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.#db = new Database(join(dir, "index.db"));
+    this.#db = openDatabase(join(dir, "index.db"), { store: "evidence", tables: { evidence: ["id", "sha256", "mime", "size", "source", "subject", "created_at", "file"] } });
     this.#db.pragma("journal_mode = WAL");
     this.#db.exec(`CREATE TABLE IF NOT EXISTS evidence (
       id TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, mime TEXT NOT NULL, size INTEGER NOT NULL,

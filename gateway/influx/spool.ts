@@ -1,5 +1,32 @@
 import Database from "better-sqlite3";
+import { openDatabase } from "../storage/open-database.ts";
 import type { Point } from "./point.ts";
+
+/** What happens to a new point past `maxBytes`. */
+export type WhenFull = "dropOldest" | "refuseNew";
+
+export interface SpoolOptions {
+  maxBytes: number;
+  /**
+   * dropOldest: the newest data wins and the oldest spooled points are dropped (counted); nothing
+   * is ever refused, so QoS 1 devices are always acknowledged. refuseNew: nothing spooled is ever
+   * dropped; new points are refused, so QoS 1 messages go unacknowledged (the devices keep and
+   * resend them) until the drain to InfluxDB makes room.
+   */
+  whenFull: WhenFull;
+  /** full: a commit survives a power cut (fsync); normal: it survives a crash of the process only */
+  sync: "full" | "normal";
+}
+
+/** The spool refused new points (refuseNew, full): nothing of them was written. */
+export class SpoolFullError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`spool full: ${bytes} bytes spooled, bound ${maxBytes} (spool.whenFull: refuseNew)`);
+  }
+}
 
 export interface SpooledBatch {
   /** id of the last row, for `remove` */
@@ -10,7 +37,7 @@ export interface SpooledBatch {
 /**
  * The durable queue between the writer and InfluxDB: every batch is committed here before it is
  * sent and removed only once InfluxDB took it, so an outage or a `kill -9` loses nothing that
- * reached the spool. Rows are replayed in insertion order. Past `maxBytes`, the oldest rows go.
+ * reached the spool. Rows are replayed in insertion order. Past `maxBytes`, `whenFull` decides.
  */
 export class Spool {
   readonly #db: Database.Database;
@@ -20,12 +47,13 @@ export class Spool {
 
   constructor(
     file: string,
-    readonly maxBytes: number,
+    private readonly options: SpoolOptions,
   ) {
-    this.#db = new Database(file);
+    this.#db = openDatabase(file, { store: "spool", tables: { spool: ["id", "bytes", "point"] } });
     this.#db.pragma("journal_mode = WAL");
-    // A process crash cannot lose a committed WAL transaction with NORMAL; only a power cut can.
-    this.#db.pragma("synchronous = NORMAL");
+    // WAL with FULL syncs the log on every commit, so an acknowledged message survives a power cut;
+    // with NORMAL a committed transaction survives a crash of the process but not of the machine.
+    this.#db.pragma(`synchronous = ${options.sync === "full" ? "FULL" : "NORMAL"}`);
     this.#db.exec("CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER NOT NULL, point TEXT NOT NULL)");
     this.#insert = this.#db.prepare("INSERT INTO spool (bytes, point) VALUES (?, ?)");
     const row = this.#db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool").get() as { n: number; b: number };
@@ -37,22 +65,35 @@ export class Spool {
     return { points: this.#count, bytes: this.#bytes };
   }
 
-  /** Appends points in one transaction; returns how many old points were dropped to stay in bounds. */
+  get maxBytes(): number {
+    return this.options.maxBytes;
+  }
+
+  get whenFull(): WhenFull {
+    return this.options.whenFull;
+  }
+
+  /**
+   * Appends points in one transaction, committed (and synced) when this returns; returns how many
+   * old points were dropped to stay in bounds. Throws SpoolFullError (refuseNew) or the SQLite
+   * error (disk full, file unwritable) with nothing of `points` written.
+   */
   append(points: readonly Point[]): number {
     if (points.length === 0) return 0;
+    const rows = points.map((p) => JSON.stringify(p));
+    let bytes = 0;
+    for (const text of rows) bytes += Buffer.byteLength(text);
+    if (this.options.whenFull === "refuseNew" && this.#bytes + bytes > this.options.maxBytes) throw new SpoolFullError(this.#bytes, this.options.maxBytes);
     this.#db.transaction(() => {
-      for (const p of points) {
-        const text = JSON.stringify(p);
-        this.#insert.run(Buffer.byteLength(text), text);
-        this.#bytes += Buffer.byteLength(text);
-      }
+      for (const text of rows) this.#insert.run(Buffer.byteLength(text), text);
     })();
+    this.#bytes += bytes;
     this.#count += points.length;
-    return this.#bytes > this.maxBytes ? this.#dropOldest() : 0;
+    return this.#bytes > this.options.maxBytes ? this.#dropOldest() : 0;
   }
 
   #dropOldest(): number {
-    const target = this.maxBytes * 0.9;
+    const target = this.options.maxBytes * 0.9;
     let dropped = 0;
     const rows = this.#db.prepare("SELECT id, bytes FROM spool ORDER BY id").iterate() as IterableIterator<{ id: number; bytes: number }>;
     let freed = 0;

@@ -1,6 +1,6 @@
-import { HttpError, InfluxDB, Point as V2Point } from "@influxdata/influxdb-client";
-import type { Measurement, Point } from "./point.ts";
-import { classifyStatus, SinkError, type Sink } from "./sink.ts";
+import { HttpError, InfluxDB, RequestTimedOutError, Point as V2Point } from "@influxdata/influxdb-client";
+import { nanoTimestamp, type Measurement, type Point } from "./point.ts";
+import { httpSinkError, SinkError, type Sink } from "./sink.ts";
 
 export interface V2Options {
   url: string;
@@ -26,7 +26,7 @@ export class V2Sink implements Sink {
   async ensure(): Promise<void> {}
 
   #toV2(p: Point): V2Point {
-    const point = new V2Point(p.measurement).timestamp(p.ts);
+    const point = new V2Point(p.measurement).timestamp(nanoTimestamp(p));
     for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
     const types = this.#types.get(p.measurement) ?? {};
     for (const [k, v] of Object.entries(p.fields)) {
@@ -49,17 +49,23 @@ export class V2Sink implements Sink {
 
   async write(points: readonly Point[]): Promise<void> {
     // The client's own retry buffer is off: the spool is the one place that retries, in order.
-    const api = this.#client.getWriteApi(this.options.org, this.options.bucket, "ms", {
+    // writeFailed hands every failure back here (instead of the client logging it to the console).
+    const api = this.#client.getWriteApi(this.options.org, this.options.bucket, "ns", {
       maxRetries: 0,
       batchSize: points.length + 1,
       flushInterval: 0,
+      writeFailed: (err) => Promise.reject(err),
     });
     try {
       api.writePoints(points.map((p) => this.#toV2(p)));
       await api.close();
     } catch (err) {
-      const status = err instanceof HttpError ? err.statusCode : undefined;
-      throw new SinkError(`InfluxDB 2.x write failed: ${(err as Error).message}`, classifyStatus(status), status);
+      if (err instanceof HttpError) {
+        const retryAfter = err.headers?.["retry-after"];
+        throw httpSinkError("InfluxDB 2.x write failed", err.statusCode, err.body ?? err.message, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      }
+      const why = err instanceof RequestTimedOutError ? `no answer within ${this.options.timeoutMs} ms` : (err as Error).message;
+      throw new SinkError(`InfluxDB 2.x write failed: ${why}`);
     }
   }
 

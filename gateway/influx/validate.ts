@@ -37,5 +37,11 @@ export function checkPoint(point: Point, measurements: ReadonlyMap<string, Measu
   }
   if (Object.keys(fields).length === 0) return { ok: false, error: `${m.name}: no fields` };
   if (!Number.isFinite(point.ts)) return { ok: false, error: `${m.name}: bad timestamp` };
-  return { ok: true, point: { measurement: m.name, tags, fields, ts: Math.round(point.ts) } };
+  const checked: Point = { measurement: m.name, tags, fields, ts: Math.round(point.ts) };
+  // a point stamped already keeps its slot within the millisecond (stamp.ts)
+  if (point.ns !== undefined) {
+    if (!Number.isInteger(point.ns) || point.ns < 0 || point.ns > 999_999) return { ok: false, error: `${m.name}: bad ns ${point.ns}` };
+    checked.ns = point.ns;
+  }
+  return { ok: true, point: checked };
 }

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { LINLI_CLASSES, type LabelBox } from "../detector/labels/classes.ts";
+import { openDatabase } from "../storage/open-database.ts";
 
 export const FRAME_REASONS = ["hold", "near_miss", "marked", "negative", "disagreement"] as const;
 export type FrameReason = (typeof FRAME_REASONS)[number];
@@ -102,7 +103,12 @@ export class FrameStore {
 
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
-    this.#db = new Database(file);
+    this.#db = openDatabase(file, {
+      store: "learning",
+      tables: {
+        frames: ["id", "lift", "captured_at", "reason", "evidence_id", "sha256", "width", "height", "model", "threshold", "score", "predictions", "hold_id", "verdict", "labels", "labelled_by", "labelled_at", "label_source", "created_at"],
+      },
+    });
     this.#db.pragma("journal_mode = WAL");
     this.#db.exec(`CREATE TABLE IF NOT EXISTS frames (
       id TEXT PRIMARY KEY, lift TEXT NOT NULL, captured_at INTEGER NOT NULL, reason TEXT NOT NULL,

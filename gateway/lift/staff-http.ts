@@ -21,6 +21,7 @@ function parseLiftPath(pathname: string): { lift: string; action: string } | nul
 export function addStaffRoutes(core: Core, staff: StaffCommands, status: () => Record<string, GuardStatus>): void {
   core.http.add("GET", "/api/lifts", (req, res) => {
     if (!core.staff.userOf(req)) return sendJson(res, 401, { ok: false, error: "login required" });
+    if (!core.staff.may(req, "alerts")) return sendJson(res, 403, { ok: false, error: "the guard room's role is needed for lifts" });
     sendJson(res, 200, status());
   });
   core.http.add("POST", "/api/lifts/*", async (req, res, url) => {
@@ -30,6 +31,7 @@ export function addStaffRoutes(core: Core, staff: StaffCommands, status: () => R
     if (!body) return sendJson(res, 400, { ok: false, error: "body must be JSON" });
     const user = core.staff.userOf(req);
     if (!user) return sendJson(res, 401, { ok: false, lift: path.lift, error: "login required" });
+    if (!core.staff.may(req, "alerts")) return sendJson(res, 403, { ok: false, lift: path.lift, error: "the guard room's role is needed for lifts" });
     const header = req.headers["x-linli-user"];
     const claimed = typeof body.by === "string" ? body.by : typeof header === "string" ? header : undefined;
     const by = claimed && claimed !== user ? `${user} (for ${claimed})` : user;

@@ -68,6 +68,14 @@ export class BrokerSecurity {
     this.#authentication.setRegistry(registry);
   }
 
+  /**
+   * The ingest path, run for each authorised publish before aedes acknowledges it: a QoS 1 or 2
+   * message's PUBACK/PUBREC waits for the returned promise (its points on disk), and a rejection
+   * closes the connection unacknowledged, so the device sends the message again. This hook is the
+   * only point where aedes lets a handler delay the acknowledgement: it acks before it delivers.
+   */
+  ingest: ((packet: PublishPacket) => Promise<void> | undefined) | undefined;
+
   install(aedes: Aedes): void {
     aedes.preConnect = (_client, _packet, cb) => cb(null, true);
     aedes.authenticate = (client, username, password, cb) => this.#authentication.authenticate(client, username, password, cb);
@@ -95,6 +103,20 @@ export class BrokerSecurity {
       const refused = this.#staff.check(client, identity, packet, allowed.topic);
       if (refused) return cb(refused);
     }
-    this.#throttle.admit(client, identity, cb);
+    this.#throttle.admit(client, identity, (err) => (err ? cb(err) : this.#ingest(packet, cb)));
+  }
+
+  #ingest(packet: PublishPacket, cb: (error?: Error | null) => void): void {
+    const settled = this.ingest?.(packet);
+    if (!settled) return cb(null);
+    if (packet.qos === 0) {
+      // fire-and-forget: its loss is the sender's choice; the consumer counts its own failures
+      settled.catch(() => {});
+      return cb(null);
+    }
+    settled.then(
+      () => cb(null),
+      (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+    );
   }
 }

@@ -3,10 +3,74 @@ import { gatewayPoints } from "../health.ts";
 import { GatewayMetrics } from "../metrics.ts";
 import type { Measurement, Point } from "../influx/point.ts";
 import type { Sink } from "../influx/sink.ts";
+import { PointStamper } from "../influx/stamp.ts";
 import { checkPoint } from "../influx/validate.ts";
 import { IngestPipeline } from "../ingest/pipeline.ts";
 import { deviceTopic } from "../ingest/topic.ts";
-import { encodePayload, Fleet, type FleetOptions } from "./fleet.ts";
+import type { EndReason } from "../lift/guard.ts";
+import { holdPoint, liftHoldLatency } from "../lift/records.ts";
+import { encodePayload, Fleet, seededRandom, type FleetOptions } from "./fleet.ts";
+
+/** About twice an hour per lift an e-bike is wheeled in, as in the live simulator (devices/lift.ts). */
+const EBIKES_PER_HOUR = 2;
+/** The guard's default longest hold (lift.maxHoldMs), after which it lets go and alerts. */
+const MAX_HOLD_MS = 120_000;
+
+/** How the simulated holds end: mostly the rider leaves; now and then staff, the time limit or a safety release. */
+function endOf(random: () => number): { reason: EndReason; durationMs: number } {
+  const r = random();
+  if (r < 0.8) return { reason: "cleared", durationMs: Math.round(15_000 + 45_000 * random()) };
+  if (r < 0.92) return { reason: "staff", durationMs: Math.round(20_000 + 60_000 * random()) };
+  if (r < 0.97) return { reason: "max_hold", durationMs: MAX_HOLD_MS };
+  return { reason: "safety", durationMs: Math.round(5_000 + 10_000 * random()) };
+}
+
+/**
+ * The lift guard's records for the simulated day, which runs no detector: an e-bike now and then in
+ * each lift, held as the guard holds it live (`lift_block` start and end through holdPoint, and the
+ * frame-to-hold `lift_hold_latency`), so every panel of the lifts board has data. Its own random
+ * stream, so the devices' traffic is the same with or without it.
+ */
+class SimulatedHolds {
+  readonly #random: () => number;
+  /** per lift, the end of the hold under way */
+  readonly #busyUntil = new Map<string, number>();
+  #seq = 0;
+  /** the first lift is caught holding as the stretch ends, so the board's "held now" panel has a lift to show */
+  #heldAtEnd = false;
+
+  constructor(
+    private readonly site: string,
+    private readonly lifts: readonly string[],
+    /** a hold that would end after the stretch is still under way at its end: no end point */
+    private readonly end: number,
+    seed: number,
+  ) {
+    this.#random = seededRandom(seed ^ 0x5eed);
+  }
+
+  /** The hold points of one simulated second. */
+  tick(now: number): Point[] {
+    const out: Point[] = [];
+    for (const lift of this.lifts) {
+      const busy = now < (this.#busyUntil.get(lift) ?? 0);
+      const last = lift === this.lifts[0] && !this.#heldAtEnd && now >= this.end - 30_000;
+      if (busy || (!last && this.#random() >= EBIKES_PER_HOUR / 3_600)) continue;
+      if (last) this.#heldAtEnd = true;
+      const holdId = `sim-hold-${++this.#seq}`;
+      const peakScore = Math.round((0.55 + 0.4 * this.#random()) * 1_000) / 1_000;
+      const latencyMs = Math.round(150 + 450 * this.#random());
+      const written = this.#random() > 0.02;
+      const { reason, durationMs } = last ? { reason: "cleared" as const, durationMs: 60_000 } : endOf(this.#random);
+      const site = this.site;
+      out.push(holdPoint({ site, lift, holdId, phase: "start", ts: now, startedAt: now, reason: "ebike", peakScore, latencyMs, written }));
+      if (written) out.push({ measurement: liftHoldLatency.name, tags: { site, lift, link: "opcua" }, fields: { latency_ms: latencyMs }, ts: now });
+      if (now + durationMs <= this.end) out.push(holdPoint({ site, lift, holdId, phase: "end", ts: now + durationMs, startedAt: now, reason: "ebike", peakScore, endReason: reason, durationMs, detail: `simulated: ${reason}` }));
+      this.#busyUntil.set(lift, now + durationMs);
+    }
+    return out;
+  }
+}
 
 export interface PastDayOptions extends FleetOptions {
   site: string;
@@ -28,6 +92,7 @@ export async function writePastDay(kinds: readonly DeviceKind[], measurements: r
   const end = options.end ?? Date.now();
   const start = end - (options.hours ?? 24) * 3_600_000;
   const fleet = new Fleet(kinds, options);
+  const holds = new SimulatedHolds(options.site, fleet.deviceIds("lift"), end, options.seed);
   let clock = start;
   // what a gateway taking this traffic would have counted, for the health board
   const metrics = new GatewayMetrics(options.site);
@@ -37,11 +102,12 @@ export async function writePastDay(kinds: readonly DeviceKind[], measurements: r
   const tags = { site: options.site, host: "simulator" };
   const byName = new Map(measurements.map((m) => [m.name, m]));
   let batch: Point[] = [];
-  // The same checks as the live writer: the day is written exactly as live traffic would be.
+  const stamper = new PointStamper();
+  // The same checks and stamps as the live writer: the day is written exactly as live traffic would be.
   const add = (p: Point) => {
     const checked = checkPoint(p, byName);
     if (!checked.ok) throw new Error(`simulated point refused: ${checked.error}`);
-    batch.push(checked.point);
+    batch.push(stamper.stamp(checked.point, byName.get(p.measurement)?.identity));
     // Counted as the batch takes it: a batch the sink refuses fails the whole day.
     metrics.pointsWritten(1);
   };
@@ -64,6 +130,7 @@ export async function writePastDay(kinds: readonly DeviceKind[], measurements: r
       const outcome = pipeline.accept({ topic, payload });
       if (outcome.status === "accepted") for (const p of outcome.points) add(p);
     }
+    for (const p of holds.tick(clock)) add(p);
     if (clock % 10_000 < 1_000) for (const p of gatewayPoints(tags, metrics, clock, Math.round((clock - start) / 1000))) add(p);
     if (batch.length >= batchSize) {
       await flush();

@@ -9,12 +9,14 @@ import {
   SecurityPolicy,
   StatusCodes,
   TimestampsToReturn,
+  VariableIds,
   type ClientSession,
   type ClientSubscription,
   type DataValue,
 } from "node-opcua";
 import type { Logger } from "pino";
 import type { LiftNodeIds } from "../config.ts";
+import { ControllerClock, type ClockSkewChange } from "./controller-clock.ts";
 import { withTimeout, type CarState, type LiftLink, type WriteResult } from "./link.ts";
 
 export interface OpcuaLinkOptions {
@@ -26,8 +28,17 @@ export interface OpcuaLinkOptions {
   reconnectMaxMs?: number;
   /** a write not acknowledged within this is reported as failed (default 2 s) */
   writeTimeoutMs?: number;
+  /** how often the controller's clock is read again (default 60 s); also on every (re)connection */
+  clockCheckMs?: number;
+  /** controller and gateway clocks further apart than this are reported (default 1 s) */
+  maxClockSkewMs?: number;
+  /** the clocks came to differ by more than maxClockSkewMs, or agree again; `lifts`: those watched on this controller */
+  onClockSkew?: (change: ClockSkewChange, lifts: readonly string[]) => void;
   log?: Pick<Logger, "info" | "warn" | "debug">;
 }
+
+/** Server_ServerStatus_CurrentTime: every OPC UA server's own clock */
+const CURRENT_TIME = `ns=0;i=${VariableIds.Server_ServerStatus_CurrentTime}`;
 
 const STATE_KEYS = ["door", "moving", "direction", "floor", "mode"] as const;
 type StateKey = (typeof STATE_KEYS)[number];
@@ -63,6 +74,8 @@ function toCarState(v: Partial<Record<StateKey, unknown>>): CarState | null {
  * (reconnectInitialMs doubling up to reconnectMaxMs, for ever) and restores the session and
  * subscription; while disconnected every watched lift's state is reported as unknown, so the guard
  * does not start a hold on stale state, and the controller lets any hold lapse at its lease.
+ * Leases are written in the controller's clock (read from its CurrentTime at connection and every
+ * clockCheckMs), so a clock that is off on either side neither shortens nor stretches a hold.
  */
 export class OpcuaLink implements LiftLink {
   readonly kind = "opcua" as const;
@@ -76,10 +89,25 @@ export class OpcuaLink implements LiftLink {
   #stopped = false;
   #connected = false;
   #startup: Promise<void> | null = null;
+  readonly #clock: ControllerClock;
+  #clockTimer: NodeJS.Timeout | undefined;
+  #clockRetry: NodeJS.Timeout | undefined;
 
   constructor(opts: OpcuaLinkOptions) {
     this.#opts = opts;
     this.#events.setMaxListeners(0);
+    this.#clock = new ControllerClock({
+      ...(opts.maxClockSkewMs === undefined ? {} : { maxSkewMs: opts.maxClockSkewMs }),
+      onSkewChange: (change) => {
+        this.#opts.log?.warn({ endpoint: opts.endpoint, ...change }, change.skewed ? "lift controller clock differs from the gateway's: leases are written in the controller's time" : "lift controller clock agrees with the gateway's again");
+        opts.onClockSkew?.(change, [...this.#watched.keys()]);
+      },
+    });
+  }
+
+  /** controller time minus gateway time (ms), as last measured; 0 before the first measurement */
+  get clockOffsetMs(): number {
+    return this.#clock.offsetMs;
   }
 
   /** Starts connecting in the background; resolves at once (the controller may be down at start). */
@@ -130,6 +158,8 @@ export class OpcuaLink implements LiftLink {
     client.on("after_reconnection", () => {
       this.#setConnected(true);
       void this.#refreshAll();
+      // the controller may have restarted with another clock
+      void this.#measureClock();
     });
     await client.connect(this.#opts.endpoint);
     if (this.#stopped) return;
@@ -138,7 +168,12 @@ export class OpcuaLink implements LiftLink {
     session.on("session_restored", () => {
       this.#setConnected(true);
       void this.#refreshAll();
+      void this.#measureClock();
     });
+    // before any hold can be written: the first lease is already in the controller's time
+    await this.#measureClock();
+    this.#clockTimer = setInterval(() => void this.#measureClock(), this.#opts.clockCheckMs ?? 60_000);
+    this.#clockTimer.unref();
     const publishingMs = Math.max(20, Math.min(100, this.#opts.samplingMs ?? 100));
     this.#subscription = await session.createSubscription2({
       requestedPublishingInterval: publishingMs,
@@ -167,6 +202,8 @@ export class OpcuaLink implements LiftLink {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#connected = false;
+    clearInterval(this.#clockTimer);
+    clearTimeout(this.#clockRetry);
     const client = this.#client;
     this.#client = null;
     try {
@@ -246,6 +283,29 @@ export class OpcuaLink implements LiftLink {
     }
   }
 
+  /**
+   * Reads the controller's CurrentTime. A failed read (as one made while node-opcua is still
+   * restoring the session) keeps the last offset, is logged, and is tried again in a second.
+   */
+  async #measureClock(): Promise<void> {
+    const session = this.#session;
+    if (!session || this.#stopped) return;
+    clearTimeout(this.#clockRetry);
+    try {
+      await this.#clock.measure(async () => {
+        const dv = await withTimeout(session.read({ nodeId: CURRENT_TIME, attributeId: AttributeIds.Value }), this.#opts.writeTimeoutMs ?? 2_000, "read CurrentTime");
+        const value: unknown = dv.value.value;
+        if (!dv.statusCode.isGood() || !(value instanceof Date)) throw new Error(`CurrentTime unreadable: ${dv.statusCode.toString()}`);
+        return value.getTime();
+      });
+    } catch (err) {
+      if (this.#stopped) return;
+      this.#opts.log?.warn({ err: err instanceof Error ? err.message : String(err), endpoint: this.#opts.endpoint, offsetMs: this.#clock.offsetMs }, "lift controller clock not read: leases keep the last offset");
+      this.#clockRetry = setTimeout(() => void this.#measureClock(), 1_000);
+      this.#clockRetry.unref();
+    }
+  }
+
   async #write(liftId: string, key: "holdUntil" | "announce", dataType: DataType, value: unknown): Promise<WriteResult> {
     const session = this.#session;
     if (!session || !this.#connected) return { ok: false, at: Date.now(), detail: "controller not connected" };
@@ -264,7 +324,7 @@ export class OpcuaLink implements LiftLink {
   }
 
   hold(liftId: string, until: number): Promise<WriteResult> {
-    return this.#write(liftId, "holdUntil", DataType.DateTime, new Date(until));
+    return this.#write(liftId, "holdUntil", DataType.DateTime, new Date(this.#clock.toController(until)));
   }
 
   release(liftId: string): Promise<WriteResult> {

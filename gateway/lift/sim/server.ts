@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { DataType, OPCUAServer, StatusCodes, Variant, type Namespace, type UAObject, type UAVariable } from "node-opcua";
+import { DataType, OPCUAServer, StatusCodes, VariableIds, Variant, type Namespace, type UAObject, type UAVariable } from "node-opcua";
 import { SimCar, type CarSnapshot, type CarTiming, type LiftMode } from "./car.ts";
 
 export interface SimControllerOptions {
@@ -18,6 +18,12 @@ export interface SimControllerOptions {
   /** how often the cars are advanced and their variables refreshed (default 50 ms) */
   tickMs?: number;
   now?: () => number;
+  /**
+   * How far the controller's clock is ahead of `now` (ms; negative: behind). The controller lives
+   * in its own time: its CurrentTime (ns=0;i=2258) and its judgement of a lease both use it, as a
+   * real controller whose clock drifted would.
+   */
+  clockSkewMs?: number;
 }
 
 export interface SimulatedController {
@@ -30,6 +36,8 @@ export interface SimulatedController {
   /** A landing call; at the car's floor it opens the doors. */
   call(liftId: string, floor: number): void;
   setMode(liftId: string, mode: LiftMode): void;
+  /** Steps the controller's clock to `ms` ahead of `now` (negative: behind), as an NTP step or an operator would. */
+  setClockSkew(ms: number): void;
   /** Emits "change" (liftId, snapshot) whenever a lift's exposed state changes, "hold" on every HoldUntil write, "announce" on every announcement. */
   events: EventEmitter;
   stop(): Promise<void>;
@@ -107,11 +115,26 @@ function addLift(ns: Namespace, folder: UAObject, id: string, car: SimCar, ctl: 
 }
 
 /**
+ * node-opcua serves the host's clock as ServerStatus.CurrentTime (its ServerStatus extension object
+ * answers `currentTime` with `new Date()`, and the CurrentTime variable reads that field); the
+ * simulated controller serves its own clock there instead.
+ */
+function serveOwnClock(serverStatus: UAVariable | null, now: () => number): void {
+  const status = serverStatus as (UAVariable & { $extensionObject: object }) | null;
+  if (!status?.$extensionObject) throw new Error("OPC UA server has no ServerStatus to serve the controller's clock");
+  status.$extensionObject = new Proxy(status.$extensionObject, {
+    get: (target, prop, receiver) => (prop === "currentTime" ? new Date(now()) : Reflect.get(target, prop, receiver)),
+  });
+}
+
+/**
  * Starts the simulated lift controller: a real OPC UA server (anonymous, security None) with one
  * folder per lift under Objects/Lifts. Used by `npm run demo`, the tests and the benchmark.
  */
 export async function startSimulatedController(opts: SimControllerOptions = {}): Promise<SimulatedController> {
-  const now = opts.now ?? Date.now;
+  const clock = opts.now ?? Date.now;
+  let skew = opts.clockSkewMs ?? 0;
+  const now = () => clock() + skew;
   const random = opts.random ?? Math.random;
   const minFloor = opts.minFloor ?? -2;
   const maxFloor = opts.maxFloor ?? 33;
@@ -130,6 +153,7 @@ export async function startSimulatedController(opts: SimControllerOptions = {}):
   await server.initialize();
   const addressSpace = server.engine.addressSpace;
   if (!addressSpace) throw new Error("OPC UA server has no address space");
+  serveOwnClock(addressSpace.findNode(`ns=0;i=${VariableIds.Server_ServerStatus}`) as UAVariable | null, now);
   const ns = addressSpace.getOwnNamespace();
   const folder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: "Lifts", nodeId: "s=Lifts" });
 
@@ -192,6 +216,9 @@ export async function startSimulatedController(opts: SimControllerOptions = {}):
     setMode: (id, mode) => {
       get(id).car.setMode(mode, now());
       refresh(id);
+    },
+    setClockSkew: (ms) => {
+      skew = ms;
     },
     stop: async () => {
       clearInterval(timer);
