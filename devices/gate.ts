@@ -10,6 +10,8 @@ const common = {
   direction: z.enum(["in", "out"]),
   granted: z.boolean(),
   confidence: z.number().min(0).max(1),
+  /** the evidence id of the picture taken with this pass (EVIDENCE_ID in gateway/evidence/store.ts), when the device sent one */
+  snapshot: z.string().regex(/^ev-[0-9a-f]{20}$/, "an evidence id ev-<20 hex digits>").optional(),
 };
 
 export const gateEventSchema = z.discriminatedUnion("method", [
@@ -28,6 +30,7 @@ export const gatePass = defineMeasurement({
   description: "One recognition at a gate. Plates and person ids are hashed or masked (privacy.ids).",
   tags: ["site", "gate", "method", "direction", "granted"],
   fields: { event_id: "string", subject: "string", plate_color: "string", confidence: "float", count: "integer" },
+  identity: "event_id",
 });
 
 const PROVINCES = ["沪", "沪", "沪", "苏", "浙", "皖"];

@@ -11,6 +11,7 @@ import { camerasConfigSchema } from "../gateway/cameras/config.ts";
 import type { CameraStatus } from "../gateway/cameras/events.ts";
 import { camerasFeature } from "../gateway/cameras/feature.ts";
 import { FeatureHost } from "../gateway/feature-host.ts";
+import { RTSP_SERVER } from "../gateway/simulate/rtsp-lifts.ts";
 import { liftCctv } from "./detector-fixtures.ts";
 import { testCore } from "./core.ts";
 import { linli } from "./services/cli.ts";
@@ -19,36 +20,6 @@ import { startProcess, tempDir, type Running } from "./services/process.ts";
 
 const run = promisify(execFile);
 const hasFfmpeg = spawnSync("ffmpeg", ["-version"]).status === 0;
-
-/**
- * GStreamer's RTSP server (gir1.2-gst-rtsp-server-1.0) serving an MP4's H.264 track at <mount> to one
- * user (basic auth); each client gets its own pipeline from the file's start. VLC's RTSP server would
- * do too, were it not that it refuses RTP over TCP (461), which is how linli reads cameras.
- */
-const RTSP_SERVER = `
-import sys, gi
-gi.require_version("Gst", "1.0"); gi.require_version("GstRtspServer", "1.0")
-from gi.repository import Gst, GstRtspServer, GLib
-Gst.init(None)
-port, mount, file, user, password = sys.argv[1:6]
-server = GstRtspServer.RTSPServer.new()
-server.set_address("127.0.0.1"); server.set_service(port)
-auth = GstRtspServer.RTSPAuth()
-token = GstRtspServer.RTSPToken()
-token.set_string("media.factory.role", "viewer")
-auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
-server.set_auth(auth)
-factory = GstRtspServer.RTSPMediaFactory.new()
-factory.set_launch('( filesrc location="%s" ! qtdemux ! rtph264pay name=pay0 pt=96 config-interval=1 )' % file)
-permissions = GstRtspServer.RTSPPermissions()
-permissions.add_permission_for_role("viewer", "media.factory.access", True)
-permissions.add_permission_for_role("viewer", "media.factory.construct", True)
-factory.set_permissions(permissions)
-server.get_mount_points().add_factory(mount, factory)
-if server.attach(None) == 0: sys.exit("cannot listen on port " + port)
-print("ready", flush=True)
-GLib.MainLoop().run()
-`;
 
 /** A 60 s, 640x360, 10 fps H.264 MP4 of four lift-cctv-89 frames, a second each, in `dir`. */
 async function liftVideo(dir: string): Promise<string> {
@@ -84,7 +55,7 @@ describe.skipIf(!hasFfmpeg)("cameras: a real RTSP camera (needs Debian's ffmpeg 
     dir = tempDir("cameras");
     const video = await liftVideo(dir);
     const port = await freePort();
-    server = startProcess("/usr/bin/python3", ["-c", RTSP_SERVER, String(port), "/lift", video, user, password]);
+    server = startProcess("/usr/bin/python3", ["-c", RTSP_SERVER, String(port), video, user, password, "/lift"]);
     await waitFor(`the RTSP server: ${server.output()}`, () => server.output().includes("ready"), 15_000);
     base = `127.0.0.1:${port}/lift`;
   });

@@ -8,7 +8,7 @@ import type { DeviceEvent } from "../devices/types.ts";
 import { sha256Hex } from "../gateway/evidence/store.ts";
 import { createHmac } from "node:crypto";
 import { AllowList } from "../gateway/push/allow.ts";
-import { basicCredentials } from "../gateway/push/ingest.ts";
+import { basicCredentials } from "../gateway/push/auth.ts";
 import { mapAlert, parseAlert } from "../gateway/push/hikvision.ts";
 import { pushConfigSchema } from "../gateway/push/config.ts";
 import { counter, writeRegistry } from "./security-fixtures.ts";
@@ -129,7 +129,8 @@ describe("Hikvision ISAPI push into a real gateway and InfluxDB", () => {
     const res = await fetch(url, { method: "POST", body: new Uint8Array(body), headers: { "content-type": type, authorization: basic("anpr-north", secret) } });
     expect(res.status).toBe(200);
     const answer = (await res.json()) as { status: string; evidence: { name: string; sha256: string; id: string }[] };
-    expect(answer.status).toBe("accepted");
+    // the ISAPI ResponseStatus a Hikvision device expects, with linli's fields beside it
+    expect(answer).toMatchObject({ requestURL: "/push/hikvision", statusCode: 1, statusString: "OK", subStatusCode: "ok", status: "accepted" });
     const plate = answer.evidence.find((e) => e.name === "licensePlatePicture.jpg");
     expect(plate?.sha256).toBe(sha256Hex(PLATE_JPG));
     const record = gw.gateway.core.evidence.bySha256(sha256Hex(PLATE_JPG));
@@ -143,7 +144,9 @@ describe("Hikvision ISAPI push into a real gateway and InfluxDB", () => {
     });
     expect(found[0]).toMatchObject({ gate: "anpr-north", method: "plate", direction: "in", granted: "true", subject: protect("沪A12345"), plate_color: "blue", confidence: 0.97, count: 1 });
     expect(JSON.stringify(found)).not.toContain("沪A12345");
-    expect(events.find((e) => (e.data as { eventId: string }).eventId === "uuid-fetch-1")).toMatchObject({ kind: "gate", deviceId: "anpr-north", channel: "event" });
+    // the event links its snapshot: the scene picture, not the plate crop
+    const scene = gw.gateway.core.evidence.bySha256(sha256Hex(SCENE_JPG));
+    expect(events.find((e) => (e.data as { eventId: string }).eventId === "uuid-fetch-1")).toMatchObject({ kind: "gate", deviceId: "anpr-north", channel: "event", data: { snapshot: scene?.id } });
   }, 30_000);
 
   it("takes a bare XML body sent with curl; reverse is out; a resend is a 200 duplicate", async () => {
@@ -176,10 +179,10 @@ describe("Hikvision ISAPI push into a real gateway and InfluxDB", () => {
   }, 30_000);
 
   it("answers a heartbeat (videoloss inactive) 200 and writes nothing", async () => {
-    const before = await pushes("ignored");
+    const before = await pushes("heartbeat");
     const res = await fetch(url, { method: "POST", body: HEARTBEAT, headers: { "content-type": "application/xml", authorization: basic("anpr-north", secret) } });
     expect(res.status).toBe(200);
-    expect(await pushes("ignored")).toBe(before + 1);
+    expect(await pushes("heartbeat")).toBe(before + 1);
   });
 
   it("refuses and counts: no credentials 401, wrong password 401, not a gate 403, oversize 413, malformed 400, bad data 400", async () => {
@@ -189,7 +192,7 @@ describe("Hikvision ISAPI push into a real gateway and InfluxDB", () => {
     let before = await pushes("unauthorized");
     let res = await post({});
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toMatch(/^Basic/);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Digest realm="linli", qop="auth", algorithm=SHA-256, .*Basic realm="linli"$/);
     res = await post({ authorization: basic("anpr-north", "wrong") });
     expect(res.status).toBe(401);
     res = await post({ authorization: basic("nobody", "x") });
@@ -285,16 +288,20 @@ describe("push units", () => {
   it("maps an ANPR alert (XML and JSON) to the gate event payload", () => {
     const config = pushConfigSchema.parse({}).hikvision;
     const dateTime = "2026-12-02T10:48:13+08:00";
-    const fromXml = mapAlert(parseAlert(Buffer.from(anprXml({ plate: "沪A12345", uuid: "u-1", dateTime }))), { deviceId: "cam", config });
-    expect(fromXml).toEqual({
-      kind: "gate-event",
+    const fromXml = mapAlert(parseAlert(Buffer.from(anprXml({ plate: "沪A12345", uuid: "u-1", dateTime }))), "gate", { deviceId: "cam", config });
+    expect(fromXml).toMatchObject({
+      kind: "event",
+      deviceKind: "gate",
       payload: { method: "plate", plate: "沪A12345", plateColor: "blue", direction: "in", granted: true, confidence: 0.97, ts: Date.parse(dateTime), eventId: "u-1" },
-      pictures: ["licensePlatePicture.jpg", "detectionPicture.jpg"],
     });
+    expect(fromXml.kind === "event" && fromXml.snapshot.pick(["licensePlatePicture.jpg", "detectionPicture.jpg"])).toBe("detectionPicture.jpg");
     const json = { ipAddress: "192.168.1.64", dateTime, eventType: "ANPR", ANPR: { licensePlate: "12345", direction: "reverse", confidenceLevel: 80 } };
-    const fromJson = mapAlert(parseAlert(Buffer.from(JSON.stringify(json))), { deviceId: "cam", config });
-    expect(fromJson.kind === "gate-event" && fromJson.payload).toMatchObject({ plate: "12345", direction: "out", granted: false, confidence: 0.8, eventId: `cam-${dateTime}-12345` });
-    expect(mapAlert(parseAlert(Buffer.from(HEARTBEAT)), { deviceId: "cam", config })).toEqual({ kind: "ignored", eventType: "videoloss" });
+    const fromJson = mapAlert(parseAlert(Buffer.from(JSON.stringify(json))), "gate", { deviceId: "cam", config });
+    // no UUID: an id the schema takes (no "+" of the time), the same for the same alert sent again
+    expect(fromJson.kind === "event" && fromJson.payload).toMatchObject({ plate: "12345", direction: "out", granted: false, confidence: 0.8, eventId: expect.stringMatching(/^cam-[0-9a-f]{20}$/) });
+    expect(mapAlert(parseAlert(Buffer.from(JSON.stringify(json))), "gate", { deviceId: "cam", config })).toEqual(fromJson);
+    expect(mapAlert(parseAlert(Buffer.from(HEARTBEAT)), "gate", { deviceId: "cam", config })).toEqual({ kind: "heartbeat", eventType: "videoloss" });
+    expect(mapAlert(parseAlert(Buffer.from(anprXml({ plate: "沪A1", uuid: "u-2" }))), "throw", { deviceId: "cam", config })).toEqual({ kind: "ignored", eventType: "ANPR" });
     expect(() => parseAlert(Buffer.from("<a><b></a>"))).toThrow(/XML/);
     expect(() => parseAlert(Buffer.from("hello"))).toThrow();
   });

@@ -1,4 +1,8 @@
-/** Remembers the last `capacity` keys, oldest forgotten first, to refuse repeated event ids. */
+/**
+ * Remembers the last `capacity` keys, oldest forgotten first, to refuse repeated event ids. One
+ * instance is shared by every path into the gateway (MQTT, HTTP push), so an event that arrives by
+ * both is one event.
+ */
 export class RecentKeys {
   readonly #keys = new Set<string>();
 
@@ -14,5 +18,10 @@ export class RecentKeys {
       this.#keys.delete(oldest);
     }
     return false;
+  }
+
+  /** Drops a key, so its next arrival is taken (a message whose durable commit failed is resent by its device). */
+  forget(key: string): void {
+    this.#keys.delete(key);
   }
 }

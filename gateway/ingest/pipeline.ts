@@ -4,7 +4,7 @@ import type { RejectReason } from "../events.ts";
 import type { Point } from "../influx/point.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { RecentKeys } from "./dedup.ts";
-import { parseDeviceTopic } from "./topic.ts";
+import { isGatewayChannel, parseDeviceTopic } from "./topic.ts";
 
 export interface PipelineOptions {
   site: string;
@@ -16,13 +16,16 @@ export interface PipelineOptions {
   pointContext: PointContext;
   /** every outcome but `ignored` is counted here */
   counters: IngestCounters;
+  /** the duplicate memory, shared by every pipeline of a gateway; without it the pipeline keeps its own of `dedupWindow` keys */
+  recent?: RecentKeys;
   now?: () => number;
 }
 
 export type IngestCounters = Pick<GatewayMetrics, "messageIn" | "rejected" | "restamped">;
 
 export type Outcome =
-  | { status: "accepted"; event: DeviceEvent; points: Point[]; restamped?: "missing" | "skew" }
+  /** `dedupKey`: the key remembered for the event's id, for `forget` when the message cannot be kept */
+  | { status: "accepted"; event: DeviceEvent; points: Point[]; restamped?: "missing" | "skew"; dedupKey?: string }
   | { status: "rejected"; reason: RejectReason; detail: string }
   /** a command topic the gateway itself publishes on: not device input */
   | { status: "ignored" };
@@ -45,7 +48,7 @@ export class IngestPipeline {
     private readonly options: PipelineOptions,
   ) {
     this.#kinds = new Map(kinds.map((k) => [k.kind, k]));
-    this.#recent = new RecentKeys(options.dedupWindow);
+    this.#recent = options.recent ?? new RecentKeys(options.dedupWindow);
     this.#now = options.now ?? Date.now;
   }
 
@@ -60,13 +63,18 @@ export class IngestPipeline {
     return outcome;
   }
 
+  /** Forgets an accepted event's `dedupKey`, so the device's resend is taken rather than refused as a duplicate. */
+  forget(key: string): void {
+    this.#recent.forget(key);
+  }
+
   #decide(message: InboundMessage): Outcome {
     const receivedAt = this.#now();
     const topic = parseDeviceTopic(message.topic);
     if (!topic || topic.site !== this.options.site) return reject("bad_topic", `not linli/${this.options.site}/<kind>/<deviceId>/<channel>`);
     const kind = this.#kinds.get(topic.kind);
     if (!kind) return reject("unknown_kind", `no device kind "${topic.kind}"`);
-    if (kind.outbound.includes(topic.channel)) return { status: "ignored" };
+    if (kind.outbound.includes(topic.channel) || isGatewayChannel(topic.channel)) return { status: "ignored" };
     const channel = kind.channels[topic.channel] as Channel<unknown> | undefined;
     if (!channel) return reject("unknown_channel", `${topic.kind} has no channel "${topic.channel}"`);
     const cap = this.options.maxBytes[`${topic.kind}/${topic.channel}`] ?? channel.maxBytes;
@@ -96,7 +104,8 @@ export class IngestPipeline {
     const claimed = channel.deviceIdOf?.(data);
     if (claimed !== undefined && claimed !== topic.deviceId) return reject("device_mismatch", `payload deviceId "${claimed}" on topic of "${topic.deviceId}"`);
     const eventId = channel.eventIdOf?.(data);
-    if (eventId !== undefined && this.#recent.seen(`${topic.kind}/${topic.deviceId}/${eventId}`)) return reject("duplicate", `event ${eventId} already received`);
+    const dedupKey = eventId === undefined ? undefined : `${topic.kind}/${topic.deviceId}/${eventId}`;
+    if (dedupKey !== undefined && this.#recent.seen(dedupKey)) return reject("duplicate", `event ${eventId} already received`);
 
     const deviceTs = channel.tsOf?.(data);
     let ts = receivedAt;
@@ -106,6 +115,6 @@ export class IngestPipeline {
     else ts = deviceTs;
 
     const event: DeviceEvent = { site: topic.site, kind: topic.kind, deviceId: topic.deviceId, channel: topic.channel, ts, receivedAt, data };
-    return { status: "accepted", event, points: channel.points(event, this.options.pointContext), ...(restamped ? { restamped } : {}) };
+    return { status: "accepted", event, points: channel.points(event, this.options.pointContext), ...(restamped ? { restamped } : {}), ...(dedupKey ? { dedupKey } : {}) };
   }
 }

@@ -1,11 +1,17 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { evidenceId } from "../evidence/store.ts";
+import { at, eventIdOf, isoTime, num, str } from "./alert-fields.ts";
 import type { PushConfig } from "./config.ts";
+import { accessRules, accessVerdict } from "./hikvision-access.ts";
+import { throwRules } from "./hikvision-throw.ts";
 
 /**
  * Hikvision ISAPI "HTTP listening" alarm pushes: an `EventNotificationAlert` (XML, or JSON on
  * newer firmware), alone or as the first part of a multipart/form-data body whose other parts are
- * JPEG pictures (`licensePlatePicture.jpg`, `detectionPicture.jpg`). This module only maps; the
- * HTTP side is gateway/push/ingest.ts.
+ * JPEG pictures. Which canonical event an alert becomes depends on the device kind it logs in as:
+ * a gate's ANPR and AccessControllerEvent (face, card) alerts, a throw camera's detection alerts
+ * (push.hikvision.throwEvents). This module parses and dispatches; the rule tables are in
+ * hikvision-*.ts; the HTTP side is gateway/push/ingest.ts.
  */
 export type Alert = Record<string, unknown>;
 
@@ -34,60 +40,74 @@ export function parseAlert(body: Buffer): Alert {
   return alert as Alert;
 }
 
-function at(obj: unknown, path: string): unknown {
-  let v: unknown = obj;
-  for (const key of path.split(".")) {
-    if (Array.isArray(v)) v = v[0];
-    if (!v || typeof v !== "object") return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return Array.isArray(v) ? v[0] : v;
+export interface MapContext {
+  deviceId: string;
+  config: PushConfig["hikvision"];
 }
 
-const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim() !== "" ? v.trim() : typeof v === "number" ? String(v) : undefined);
-
-const PLATE_COLORS = new Set(["blue", "yellow", "green", "white", "black"]);
-
-/** What a field of linli's gate `event` is made from, for one ANPR alert (docs/devices.md shows this table). */
+/** What a field of a canonical payload is made from (docs/devices.md shows these tables). */
 export interface FieldRule {
   linli: string;
   vendor: string;
   value(alert: Alert, ctx: MapContext): unknown;
 }
 
-export interface MapContext {
-  deviceId: string;
-  config: PushConfig["hikvision"];
-}
+const PLATE_COLORS = new Set(["blue", "yellow", "green", "white", "black"]);
 
-/** The declarative part: gate `event` field <- ISAPI field. An `undefined` value leaves the field out. */
+/** ANPR alert -> gate `event`. An `undefined` value leaves the field out. */
 export const anprRules: readonly FieldRule[] = [
   { linli: "method", vendor: "eventType = ANPR", value: () => "plate" },
   { linli: "plate", vendor: "ANPR.licensePlate", value: (a) => str(at(a, "ANPR.licensePlate")) },
   { linli: "plateColor", vendor: "ANPR.plateColor (blue, yellow, green, white, black; others left out)", value: (a) => { const c = str(at(a, "ANPR.plateColor"))?.toLowerCase(); return c && PLATE_COLORS.has(c) ? c : undefined; } },
   { linli: "direction", vendor: "ANPR.direction via push.hikvision.direction (forward → in, reverse → out)", value: (a, ctx) => { const d = str(at(a, "ANPR.direction")); return d === undefined ? undefined : ctx.config.direction[d]; } },
   { linli: "granted", vendor: "ANPR.vehicleListName in push.hikvision.grantedLists", value: (a, ctx) => ctx.config.grantedLists.includes(str(at(a, "ANPR.vehicleListName")) ?? "") },
-  { linli: "confidence", vendor: "ANPR.confidenceLevel (0–100) / 100", value: (a) => { const c = Number(str(at(a, "ANPR.confidenceLevel"))); return Number.isFinite(c) ? Math.min(1, Math.max(0, c / 100)) : undefined; } },
-  { linli: "ts", vendor: "dateTime (ISO 8601 with offset)", value: (a) => { const t = Date.parse(str(at(a, "dateTime")) ?? ""); return Number.isFinite(t) ? t : undefined; } },
-  { linli: "eventId", vendor: "UUID, else <deviceId>-<dateTime>-<licensePlate>", value: (a, ctx) => str(at(a, "UUID")) ?? `${ctx.deviceId}-${str(at(a, "dateTime")) ?? "?"}-${str(at(a, "ANPR.licensePlate")) ?? "?"}`.slice(0, 128) },
+  { linli: "confidence", vendor: "ANPR.confidenceLevel (0–100) / 100", value: (a) => { const c = num(at(a, "ANPR.confidenceLevel")); return c === undefined ? undefined : Math.min(1, Math.max(0, c / 100)); } },
+  { linli: "ts", vendor: "dateTime (ISO 8601 with offset)", value: (a) => isoTime(at(a, "dateTime")) },
+  { linli: "eventId", vendor: "UUID, else <deviceId>-<digest of dateTime and licensePlate>", value: (a, ctx) => eventIdOf(ctx.deviceId, str(at(a, "UUID")), [str(at(a, "dateTime")), str(at(a, "ANPR.licensePlate"))]) },
 ];
 
+/** How an accepted event names the picture kept with it. */
+export interface Snapshot {
+  /** the picture (part or file name) that is the event's snapshot, of those the push carried */
+  pick(names: readonly string[]): string | undefined;
+  /** the payload's `snapshot` value for that picture's SHA-256 */
+  ref(sha256: string): string;
+}
+
 export type Mapped =
-  | { kind: "gate-event"; payload: Record<string, unknown>; pictures: readonly string[] }
-  /** heartbeats (`videoloss` inactive, `heartBeat`) and event types linli does not take: answered 200 */
+  | { kind: "event"; deviceKind: "gate" | "throw"; payload: Record<string, unknown>; snapshot: Snapshot }
+  /** `eventState` inactive (what ISAPI sends as a heartbeat) or `heartBeat`: the device is alive, no event */
+  | { kind: "heartbeat"; eventType: string }
+  /** event types linli does not take from this kind of device: answered 200 so the device does not resend */
   | { kind: "ignored"; eventType: string };
 
-/** The canonical gate `event` payload of an ANPR alert (the ingest pipeline checks it against the schema). */
-export function mapAlert(alert: Alert, ctx: MapContext): Mapped {
-  const eventType = String(alert.eventType);
-  if (eventType.toUpperCase() !== "ANPR") return { kind: "ignored", eventType };
+/** Gate events carry an evidence id (devices/gate.ts); the plate crop is only kept when there is no scene picture. */
+const gateSnapshot: Snapshot = {
+  pick: (names) => names.find((n) => !/plate/i.test(n)) ?? names[0],
+  ref: evidenceId,
+};
+/** Throw events carry `sha256:<hex>` (devices/throw.ts), which the throw alert links as evidence. */
+const throwSnapshot: Snapshot = { pick: (names) => names[0], ref: (sha256) => `sha256:${sha256}` };
+
+function apply(rules: readonly FieldRule[], alert: Alert, ctx: MapContext): Record<string, unknown> {
   const payload: Record<string, unknown> = {};
-  for (const rule of anprRules) {
+  for (const rule of rules) {
     const v = rule.value(alert, ctx);
     if (v !== undefined) payload[rule.linli] = v;
   }
-  const listed = at(alert, "ANPR.pictureInfoList");
-  const info = listed && typeof listed === "object" ? (listed as Record<string, unknown>).pictureInfo : undefined;
-  const pictures = (Array.isArray(info) ? info : info === undefined ? [] : [info]).map((p) => str(at(p, "fileName"))).filter((n): n is string => n !== undefined);
-  return { kind: "gate-event", payload, pictures };
+  return payload;
+}
+
+/** The canonical payload of an alert from a device of `deviceKind` (the ingest pipeline checks it against the schema). */
+export function mapAlert(alert: Alert, deviceKind: string, ctx: MapContext): Mapped {
+  const eventType = String(alert.eventType);
+  if (str(alert.eventState)?.toLowerCase() === "inactive" || eventType.toLowerCase() === "heartbeat") return { kind: "heartbeat", eventType };
+  if (deviceKind === "gate" && eventType.toUpperCase() === "ANPR") return { kind: "event", deviceKind, payload: apply(anprRules, alert, ctx), snapshot: gateSnapshot };
+  if (deviceKind === "gate" && eventType === "AccessControllerEvent") {
+    const verdict = accessVerdict(alert);
+    if (!verdict) return { kind: "ignored", eventType: `${eventType} ${str(at(alert, "AccessControllerEvent.majorEventType")) ?? "?"}/${str(at(alert, "AccessControllerEvent.subEventType")) ?? "?"}` };
+    return { kind: "event", deviceKind, payload: apply(accessRules, alert, ctx), snapshot: gateSnapshot };
+  }
+  if (deviceKind === "throw" && ctx.config.throwEvents.includes(eventType)) return { kind: "event", deviceKind, payload: apply(throwRules, alert, ctx), snapshot: throwSnapshot };
+  return { kind: "ignored", eventType };
 }

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { createEntryCredentials } from "./credentials.ts";
 import { AuditLog } from "./audit.ts";
 import { emqxAcl, mosquittoAcl, mosquittoPasswords } from "./acl.ts";
+import { digestVerifiers } from "../push/digest.ts";
 import { generateSecret, normaliseFingerprint } from "./password.ts";
 import { DeviceRegistry, ID } from "./registry.ts";
 
@@ -56,7 +57,8 @@ export function registerDeviceCommands(program: Command): void {
     .option("--fingerprint <sha256>", "pin a client certificate by its SHA-256 fingerprint")
     .option("--cert <pem>", "pin this client certificate (PEM file)")
     .option("--no-password", "certificate only: no password is generated")
-    .action(async (deviceId: string, opts: Common & { kind?: string; role?: string; site?: string; fingerprint?: string; cert?: string; password: boolean }) => {
+    .option("--http-digest", "a device that pushes over HTTP with Digest login: keep its Digest verifiers too (push.digest.realm)")
+    .action(async (deviceId: string, opts: Common & { kind?: string; role?: string; site?: string; fingerprint?: string; cert?: string; password: boolean; httpDigest?: boolean }) => {
       const config = configOf(opts);
       const path = registryPath(opts, config);
       const registry = DeviceRegistry.loadOrEmpty(path);
@@ -69,7 +71,9 @@ export function registerDeviceCommands(program: Command): void {
       const secret = opts.password ? generateSecret() : undefined;
       const creds = await createEntryCredentials(secret, fingerprint === undefined ? undefined : normaliseFingerprint(fingerprint));
       const createdAt = new Date().toISOString();
-      if (opts.kind !== undefined) registry.addDevice({ id: deviceId, kind: opts.kind, site, ...creds, disabled: false, createdAt });
+      if (opts.httpDigest && (!secret || opts.kind === undefined)) throw new ConfigError("--http-digest is for a device with a password");
+      const httpDigest = opts.httpDigest && secret ? { httpDigest: digestVerifiers(deviceId, config.push.digest.realm, secret) } : {};
+      if (opts.kind !== undefined) registry.addDevice({ id: deviceId, kind: opts.kind, site, ...creds, ...httpDigest, disabled: false, createdAt });
       else registry.addAccount({ id: deviceId, role: opts.role as "staff" | "gateway", site, ...creds, disabled: false, createdAt });
       registry.save(path);
       new AuditLog(resolve(config.dataDir, config.security.auditFile)).append({ ts: Date.now(), who: operator(), action: "devices add", topic: deviceId, outcome: "accepted", detail: opts.kind ? `device ${opts.kind} ${site}` : `account ${opts.role} ${site}` });

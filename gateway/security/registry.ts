@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../config-error.ts";
 import { isMosquittoHash, isScryptHash, normaliseFingerprint } from "./password.ts";
 
 /**
@@ -34,6 +34,14 @@ export const deviceEntrySchema = z.strictObject({
   kind: z.string().regex(/^[a-z_]+$/),
   site: z.string().regex(SITE),
   ...credentials,
+  /** HTTP push with Digest login (gateway/push/digest.ts): H(id:realm:secret) per algorithm, never the secret */
+  httpDigest: z
+    .strictObject({
+      realm: z.string().min(1),
+      md5: z.string().regex(/^[0-9a-f]{32}$/, "32 hex digits").optional(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, "64 hex digits").optional(),
+    })
+    .optional(),
 });
 
 export const accountEntrySchema = z.strictObject({

@@ -7,14 +7,22 @@ import { Gateway } from "../gateway.ts";
 import { loadImages } from "../images.ts";
 import { attachSimulatedRiders } from "../lift/sim/riders.ts";
 import { startSimulatedController, type SimulatedController } from "../lift/sim/server.ts";
+import { Fleet } from "./fleet.ts";
 import { brokerUrlOf, LiveSimulation } from "./live.ts";
 import { ensureSamples } from "./samples.ts";
+import { canServeRtsp, startRtspLifts } from "./rtsp-lifts.ts";
+import { SIM_ACCOUNT, VendorFleet } from "./vendor.ts";
+
+/** lift cameras the vendor demo serves over RTSP */
+const RTSP_LIFTS = 2;
 
 export interface DemoOptions {
   images: string;
   models: string;
   rate: number;
   counts?: Record<string, number>;
+  /** mqtt: every device speaks linli's MQTT; vendor: gates and throw cameras as Hikvision and Dahua devices, two lift cameras over RTSP (vendor.ts) */
+  devices?: "mqtt" | "vendor";
 }
 
 export interface Demo {
@@ -48,12 +56,21 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
   const simPort = config.lift.enabled && config.lift.link === "opcua" ? loopbackPort(config.lift.opcua.endpoint) : undefined;
   if (simPort !== undefined) controller = await startSimulatedController({ port: simPort, lifts, callsPerMinute: 2 });
 
+  const frames = await cameraFrames(options.images, join(config.dataDir, "samples"));
+  const camera = frames.ok ? loadImages(frames.dir) : undefined;
+  const vendor = options.devices === "vendor" ? await startVendorDevices(config, options.counts, frames.ok ? frames.dir : undefined, camera?.images[0]) : undefined;
   const gateway = await Gateway.start(config);
   const detach = controller ? attachSimulatedRiders(controller, gateway.core.bus, config.site) : undefined;
-  const frames = await cameraFrames(options.images, join(config.dataDir, "samples"));
   if (!frames.ok) gateway.core.log.warn({ images: resolve(options.images), err: frames.error }, "no sample frames: simulated lift cameras send none (give --images DIR)");
-  const camera = frames.ok ? loadImages(frames.dir) : undefined;
-  const sim = await LiveSimulation.start(deviceKinds, { url: brokerUrlOf(config), site: config.site, rate: options.rate, seed: Date.now(), ...(camera ?? {}), ...(options.counts ? { counts: options.counts } : {}) });
+  const sim = await LiveSimulation.start(deviceKinds, {
+    url: brokerUrlOf(config),
+    site: config.site,
+    rate: options.rate,
+    seed: Date.now(),
+    ...(camera ?? {}),
+    ...(options.counts ? { counts: options.counts } : {}),
+    ...(vendor ? { vendor, username: SIM_ACCOUNT, password: vendor.mqttPassword } : {}),
+  });
   const http = `http://${config.http.host}:${config.http.port}`;
   say(
     [
@@ -65,6 +82,7 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
       `  InfluxDB           ${config.influx.enabled ? `${config.influx.url} (database ${config.influx.database})` : "off"}`,
       `  Grafana            point it at InfluxDB and provision dashboards/provisioning (dashboards/README.md)`,
       `  health, metrics    ${http}/healthz   ${http}/metrics`,
+      `  devices            ${vendor ? `gates and throw cameras as Hikvision pushers (${config.push.hikvision.path}) and Dahua event streams (${config.push.dahua.devices.length} attached), ${Object.keys(config.cameras.lifts).length} lift cameras over RTSP; the rest on MQTT` : "every device on MQTT (--devices vendor: as Hikvision, Dahua and RTSP devices)"}`,
       `  lift cameras       ${camera ? `${lifts} lifts sending ${frames.ok ? frames.dir : ""} (frames named *bike* stand in for an e-bike)` : "no frames (give --images DIR)"}`,
       "  try first: open the console and wait for a lift hold alert, release it with 'no e-bike', then label its frames",
       "",
@@ -72,7 +90,7 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
   );
   const report = setInterval(() => {
     const t = gateway.metrics.totals;
-    gateway.core.log.info({ sent: sim.sent, accepted: t.messagesIn, rejected: t.rejected, written: t.pointsWritten, spooled: t.spoolPoints }, "demo running (Ctrl-C to stop)");
+    gateway.core.log.info({ sent: sim.sent, accepted: t.messagesIn, rejected: t.rejected, written: t.pointsWritten, spooled: t.spoolPoints, ...(vendor ? { pushesFailed: vendor.failed } : {}) }, "demo running (Ctrl-C to stop)");
   }, 10_000);
   report.unref();
 
@@ -83,9 +101,40 @@ export async function startDemo(config: Config, options: DemoOptions, say: (line
       await sim.stop();
       detach?.();
       await gateway.stop();
+      await vendor?.stop();
       await controller?.stop();
     },
   };
+}
+
+/**
+ * `--devices vendor`: the simulated gates and throw cameras become Hikvision and Dahua devices, so
+ * the gateway takes them by push and attach. Their logins go into a registry of the demo's own
+ * (which turns on MQTT logins too: the simulator publishes the rest as one `gateway` account).
+ */
+async function startVendorDevices(config: Config, counts: Record<string, number> | undefined, framesDir: string | undefined, jpeg: Buffer | undefined): Promise<VendorFleet> {
+  if (config.security.registry) throw new Error("--devices vendor writes the demo's own device registry: leave security.registry unset");
+  const ids = new Fleet(deviceKinds, { seed: 0, ...(counts ? { counts } : {}) });
+  const dataDir = resolve(config.dataDir);
+  // each RTSP camera costs the gateway an ffmpeg decoding it: a few show the path, the rest send frames on MQTT
+  const rtspLifts = ids.deviceIds("lift").slice(0, RTSP_LIFTS);
+  const rtsp = framesDir && rtspLifts.length > 0 && canServeRtsp() ? await startRtspLifts(rtspLifts, framesDir, dataDir) : undefined;
+  const host = config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host;
+  const registryPath = join(dataDir, "demo-devices.yaml");
+  const vendor = await VendorFleet.start({
+    site: config.site,
+    hikvisionUrl: `http://${host}:${config.http.port}${config.push.hikvision.path}`,
+    gates: ids.deviceIds("gate"),
+    throwCameras: ids.deviceIds("throw"),
+    registryPath,
+    ...(jpeg ? { jpeg } : {}),
+    ...(rtsp ? { rtsp } : {}),
+  });
+  config.security.registry = registryPath;
+  config.push.enabled = true;
+  config.push.dahua.devices.push(...vendor.dahuaDevices());
+  for (const [lift, url] of Object.entries(rtsp?.urls ?? {})) config.cameras.lifts[lift] = { url };
+  return vendor;
 }
 
 /** The photos the simulated cameras send: the given folder, else the sample manifest's, fetched and verified on first run. */

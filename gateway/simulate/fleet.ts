@@ -43,6 +43,11 @@ export class Fleet {
     return this.#devices.length;
   }
 
+  /** The ids of the simulated devices of one kind, in creation order. */
+  deviceIds(kind: string): string[] {
+    return this.#devices.filter((d) => d.kind === kind).map((d) => d.device.deviceId);
+  }
+
   /** Messages due at `now` from every device whose tick has come. */
   tick(now: number): FleetMessage[] {
     const out: FleetMessage[] = [];

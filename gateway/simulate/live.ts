@@ -2,7 +2,7 @@ import { connectAsync, type MqttClient } from "mqtt";
 import type { DeviceKind } from "../../devices/types.ts";
 import type { Config } from "../config.ts";
 import { deviceCommandTopic, deviceTopic } from "../ingest/topic.ts";
-import { encodePayload, Fleet, type FleetOptions } from "./fleet.ts";
+import { encodePayload, Fleet, type FleetMessage, type FleetOptions } from "./fleet.ts";
 
 /** Where a simulator next to the gateway publishes: its broker, embedded or external. */
 export function brokerUrlOf(config: Config): string {
@@ -18,6 +18,8 @@ export interface LiveOptions extends FleetOptions {
   username?: string;
   password?: string;
   onSent?: (count: number) => void;
+  /** sends a device's message the vendor's way (vendor.ts) instead of on MQTT, when it returns true */
+  vendor?: { route(m: FleetMessage, now: number): boolean };
 }
 
 /** Publishes a simulated compound's traffic to a broker over MQTT, as real devices would. */
@@ -55,6 +57,10 @@ export class LiveSimulation {
       // At rate > 1 several simulated seconds pass per real second; publish each in order.
       for (; simulated <= until; simulated += stepMs) {
         for (const m of this.fleet.tick(simulated)) {
+          if (this.options.vendor?.route(m, Date.now())) {
+            this.#sent++;
+            continue;
+          }
           // Devices stamp a message when they send it; the simulated clock only drives behaviour.
           const payload = Buffer.isBuffer(m.payload) || !("ts" in m.payload) ? m.payload : { ...m.payload, ts: Date.now() };
           this.client.publish(deviceTopic({ site: this.options.site, kind: m.kind, deviceId: m.deviceId, channel: m.channel }), encodePayload(payload), { qos: 0 });
