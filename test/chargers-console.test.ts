@@ -15,6 +15,7 @@ import { startTestGateway, type TestGateway } from "./services/gateway.ts";
 
 const SITE = "shed";
 const GUARD = { user: "zhao", password: "guard battery charger" };
+const TECHNICIAN = { user: "li", password: "technician fixes lamps" };
 const artifacts = path.resolve(import.meta.dirname, "../test-artifacts");
 
 let gw: TestGateway;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     site: SITE,
     influx: { enabled: false },
-    alerts: { enabled: true, rules: { deviceSilent: false }, console: { accounts: [{ user: GUARD.user, passwordHash: await hashPassword(GUARD.password) }] } },
+    alerts: { enabled: true, rules: { deviceSilent: false }, console: { accounts: [{ user: GUARD.user, passwordHash: await hashPassword(GUARD.password) }, { user: TECHNICIAN.user, passwordHash: await hashPassword(TECHNICIAN.password), role: "technician" }] } },
     chargers: { enabled: true },
   });
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -72,3 +73,14 @@ it("'port off' on a charger alert card sends port_off for that port; 'port on' s
     ["port_on", 5, GUARD.user],
   ]);
 }, 30_000);
+
+it("a technician's login cannot cut a port: that is the guard room's (403), and nothing reaches the charger", async () => {
+  const sim = await SimCharger.connect(gw, SITE, "c-10");
+  const login = await fetch(`${gw.httpUrl}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ user: TECHNICIAN.user, password: TECHNICIAN.password }).toString() });
+  expect(login.status).toBe(303);
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith("linli_console="))!.split(";")[0]!;
+  const res = await fetch(`${gw.httpUrl}/api/chargers/c-10/ports/2/off`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: "{}" });
+  expect(res.status).toBe(403);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(sim.received).toHaveLength(0);
+});

@@ -184,6 +184,8 @@ describe("security console in a real browser (Debian chromium via playwright-cor
     expect(order).toEqual(["lift_hold", "charger_over_temp", "throw"]);
     // site learning is off in this gateway: no link to a labelling page that is not there
     expect(await page.locator("#nav-learning").count()).toBe(0);
+    // a guard (an account without a role) has no work orders to link to
+    expect(await page.locator("#nav-orders").count()).toBe(0);
     await expect(page.locator('article[data-type="lift_hold"]').getAttribute("class")).resolves.toContain("sev-warning");
     await expect(page.locator("#open-count").textContent()).resolves.toBe("3");
   });

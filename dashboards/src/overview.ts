@@ -5,7 +5,7 @@ const online = (kindTitle: string, refId: string, inner: string) => q(refId, `SE
 export const overview = board({
   uid: "linli-overview",
   title: "小区总览",
-  description: "Compound overview for the property office: devices online by kind, open alerts, lift holds today, throws this week, charger energy today, gate traffic.",
+  description: "Compound overview for the property office: devices online by kind, open alerts, lift holds today, throws this week, charger energy today, gate traffic, work orders.",
   tags: ["overview"],
   panels: [
     stat({
@@ -82,6 +82,39 @@ export const overview = board({
       style: "bars",
       stack: true,
       targets: [q("A", `SELECT sum("count") AS "passes" FROM "gate_pass" WHERE ${SITE} AND $timeFilter GROUP BY time(1h), "direction" fill(0)`, { alias: "$tag_direction" })],
+      overrides: [],
+    }),
+    stat({
+      title: "今日新建工单",
+      description: "Work orders opened today (from alerts, by rule or by hand).",
+      unit: "short",
+      steps: INFO,
+      gridPos: at(0, 14, 4, 5),
+      timeFrom: "now/d",
+      reduce: "sum",
+      targets: [q("A", `SELECT count("order_id") AS "orders" FROM "work_order" WHERE ${SITE} AND "event" = 'created' AND $timeFilter`, { alias: "工单" })],
+    }),
+    stat({
+      title: "今日逾期完工",
+      description: "Work orders finished today after their due time (the per-type SLA).",
+      unit: "short",
+      steps: WORSE(1, 5),
+      gridPos: at(4, 14, 4, 5),
+      timeFrom: "now/d",
+      reduce: "sum",
+      targets: [q("A", `SELECT sum("overdue") AS "overdue" FROM "work_order" WHERE ${SITE} AND "event" = 'done' AND $timeFilter`, { alias: "逾期" })],
+    }),
+    timeseries({
+      title: "接单与完工时间（按类型）",
+      description: "Mean time from a work order's opening to its acceptance, and to its completion, per order type, for the orders accepted or finished in each 6 hours.",
+      unit: "ms",
+      steps: INFO,
+      gridPos: at(8, 14, 16, 9),
+      style: "bars",
+      targets: [
+        q("A", `SELECT mean("accept_ms") AS "accept_ms" FROM "work_order" WHERE ${SITE} AND "event" = 'accepted' AND $timeFilter GROUP BY time(6h), "type" fill(none)`, { alias: "接单 $tag_type" }),
+        q("B", `SELECT mean("finish_ms") AS "finish_ms" FROM "work_order" WHERE ${SITE} AND "event" = 'done' AND $timeFilter GROUP BY time(6h), "type" fill(none)`, { alias: "完工 $tag_type" }),
+      ],
       overrides: [],
     }),
   ],

@@ -17,13 +17,28 @@ export interface Session {
   expiresAt: number;
 }
 
-/** Console sessions: random tokens held in memory, each expiring a fixed time after login. */
+/** Where sessions outlive the process (gateway/console/console-db.ts), and who an account is now. */
+export interface SessionBacking {
+  saveSession(token: string, s: { user: string; createdAt: number; expiresAt: number }): void;
+  session(token: string): { user: string; createdAt: number; expiresAt: number } | undefined;
+  endSession(token: string): void;
+  sweepSessions(now: number): void;
+  /** the account's current name and role; undefined once it was removed */
+  identity(user: string): { displayName: string; role: StaffRole } | undefined;
+}
+
+/**
+ * Console sessions: random tokens, each expiring a fixed time after login, held in memory and,
+ * with a backing, on disk too so a restart keeps them. With a backing, a session's role and name
+ * are the account's as they are now: a changed role applies at once, a removed account is signed out.
+ */
 export class Sessions {
   readonly #byToken = new Map<string, Session>();
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly backing?: SessionBacking,
   ) {}
 
   create(user: string, displayName: string, role: StaffRole = "guard"): Session {
@@ -31,27 +46,49 @@ export class Sessions {
     const now = this.now();
     const session = { token: randomBytes(32).toString("base64url"), user, displayName, role, createdAt: now, expiresAt: now + this.ttlMs };
     this.#byToken.set(session.token, session);
+    this.backing?.saveSession(session.token, session);
     return session;
   }
 
   get(token: string | undefined): Session | undefined {
     if (!token) return undefined;
-    const s = this.#byToken.get(token);
+    const s = this.#byToken.get(token) ?? this.#restore(token);
     if (!s) return undefined;
     if (s.expiresAt <= this.now()) {
-      this.#byToken.delete(token);
+      this.end(token);
       return undefined;
     }
+    if (!this.backing) return s;
+    const who = this.backing.identity(s.user);
+    if (!who) {
+      this.end(token);
+      return undefined;
+    }
+    s.displayName = who.displayName;
+    s.role = who.role;
     return s;
   }
 
   end(token: string | undefined): void {
-    if (token) this.#byToken.delete(token);
+    if (!token) return;
+    this.#byToken.delete(token);
+    this.backing?.endSession(token);
+  }
+
+  /** A session from before a restart. */
+  #restore(token: string): Session | undefined {
+    const stored = this.backing?.session(token);
+    const who = stored && this.backing?.identity(stored.user);
+    if (!stored || !who) return undefined;
+    const session = { token, user: stored.user, createdAt: stored.createdAt, expiresAt: stored.expiresAt, ...who };
+    this.#byToken.set(token, session);
+    return session;
   }
 
   #sweep(): void {
     const now = this.now();
     for (const [t, s] of this.#byToken) if (s.expiresAt <= now) this.#byToken.delete(t);
+    this.backing?.sweepSessions(now);
   }
 }
 

@@ -8,7 +8,11 @@ const accountSchema = z.strictObject({
   passwordHash: z.string().refine(isScryptHash, "expected a hash from `linli console hash-password`"),
   /** a name shown in the audit trail; defaults to user */
   displayName: z.string().max(64).optional(),
-  /** guard: alerts, holds and labelling; administrator: also deletes frames and promotes models */
+  /**
+   * guard: alerts, holds and labelling; technician: their own work orders; supervisor: alerts and every
+   * work order, sign-off included; administrator: all of that, accounts, deleting frames, promoting
+   * models. An account without one is a guard (what every account was before roles).
+   */
   role: z.enum(STAFF_ROLES).default("guard"),
 });
 

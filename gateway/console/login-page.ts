@@ -25,7 +25,7 @@ export function loginPage(lang: Lang, error?: string, next = "/"): string {
 <title>${t("loginTitle")}</title>
 <style>
 body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,sans-serif;background:#101820;color:#e8eef2;display:flex;min-height:100vh;align-items:center;justify-content:center}
-form{background:#1b2631;padding:32px 36px;border-radius:10px;width:300px;box-shadow:0 8px 30px #0008}
+form{background:#1b2631;padding:32px 36px;border-radius:10px;width:min(300px, calc(100vw - 96px));box-shadow:0 8px 30px #0008}
 h1{font-size:20px;margin:0 0 20px}label{display:block;margin:12px 0 4px;font-size:14px;color:#9fb3c3}
 input{width:100%;box-sizing:border-box;padding:9px 10px;border-radius:6px;border:1px solid #34495e;background:#0f1a24;color:#fff;font-size:15px}
 button{margin-top:20px;width:100%;padding:10px;border:0;border-radius:6px;background:#2e86de;color:#fff;font-size:16px;cursor:pointer}

@@ -35,7 +35,9 @@ const problems = (e: z.ZodError) => e.issues.map((i) => `${i.path.join(".") || "
 export function addLearningApi(core: Core, cfg: LearningConfig, store: FrameStore, collector: FrameCollector): void {
   const signedIn = (req: IncomingMessage, res: ServerResponse): string | undefined => {
     const user = core.staff.userOf(req);
-    if (!user) sendJson(res, 401, { ok: false, error: "login required" });
+    if (!user) return void sendJson(res, 401, { ok: false, error: "login required" });
+    // frames of residents: the guard room's, not every account's
+    if (!core.staff.may(req, "alerts")) return void sendJson(res, 403, { ok: false, error: "the guard room's role is needed for labelling" });
     return user;
   };
 

@@ -1,7 +1,14 @@
 import type { IncomingMessage } from "node:http";
 
-export const STAFF_ROLES = ["guard", "administrator"] as const;
-export type StaffRole = (typeof STAFF_ROLES)[number];
+export { STAFF_ROLES, type StaffRole } from "./roles.ts";
+import { may, type Permission, type StaffRole } from "./roles.ts";
+
+/** An account as other features see it (a work order's assignee list). */
+export interface StaffMember {
+  user: string;
+  displayName: string;
+  role: StaffRole;
+}
 
 /** Whoever can tell which staff account sent a request (the console's login sessions). */
 export interface StaffAuthenticator {
@@ -9,6 +16,10 @@ export interface StaffAuthenticator {
   roleOf(req: IncomingMessage): StaffRole | undefined;
   /** the name staff read (in audit trails and page headers); the account id when it has none */
   displayNameOf(req: IncomingMessage): string | undefined;
+  /** every account, when the provider keeps a list (the console does) */
+  members?(): StaffMember[];
+  /** releases what the provider holds (its database) when it is withdrawn */
+  close?(): void;
 }
 
 /**
@@ -24,6 +35,7 @@ export class StaffDesk implements StaffAuthenticator {
     this.#provider = provider;
     return () => {
       if (this.#provider === provider) this.#provider = undefined;
+      provider.close?.();
     };
   }
 
@@ -40,7 +52,16 @@ export class StaffDesk implements StaffAuthenticator {
     return this.#provider?.displayNameOf(req);
   }
 
+  members(): StaffMember[] {
+    return this.#provider?.members?.() ?? [];
+  }
+
   isAdministrator(req: IncomingMessage): boolean {
     return this.roleOf(req) === "administrator";
+  }
+
+  /** Whether the account behind a request holds `permission` (false when nobody is signed in). */
+  may(req: IncomingMessage, permission: Permission): boolean {
+    return may(this.roleOf(req), permission);
   }
 }

@@ -4,7 +4,8 @@ import { sinkFor } from "../../gateway/influx/connect.ts";
 import type { Point } from "../../gateway/influx/point.ts";
 import { alertPoint } from "../../gateway/alerts/measurements.ts";
 import type { Alert, AlertChange } from "../../gateway/alerts/types.ts";
-import { holdPoint } from "../../gateway/lift/records.ts";
+import { workOrderPoint } from "../../gateway/orders/measurements.ts";
+import type { OrderEvent, OrderType, WorkOrder } from "../../gateway/orders/types.ts";
 import { allMeasurements } from "../../gateway/measurements.ts";
 import { pointContext } from "../../gateway/privacy.ts";
 import { checkPoint } from "../../gateway/influx/validate.ts";
@@ -13,10 +14,10 @@ import { writePastDay } from "../../gateway/simulate/past-day.ts";
 
 /**
  * The data the boards are proven against: a simulated day through the real ingest pipeline
- * (`writePastDay`), plus what that mode does not produce because it runs no detector, no lift
- * guard, no alert engine and no memory sampler. Those supplements are written here through the
- * writers' own point builders where they have one (lift holds: holdPoint; alerts: alertPoint), and
- * the schema check in dashboards.test.ts still holds every panel to docs/schema.md.
+ * (`writePastDay`, lift holds included), plus what that mode does not produce because it runs no
+ * detector, no alert engine, no work orders and no memory sampler. Those supplements are written
+ * here through the writers' own point builders where they have one (alerts: alertPoint; work
+ * orders: workOrderPoint), and the schema check in dashboards.test.ts still holds every panel to docs/schema.md.
  */
 export interface SeedOptions {
   url: string;
@@ -80,23 +81,6 @@ function supplements(o: SeedOptions): Point[] {
     }
   }
 
-  // lift holds: a few per lift per day; the first lift is still held at the end
-  let hold = 0;
-  for (const [i, lift] of lifts.entries()) {
-    for (let t = start + 1_800_000 + i * 600_000; t < o.end - 3_600_000; t += 4 * 3_600_000 + Math.round(3_600_000 * random())) {
-      const holdId = `hold-${++hold}`;
-      const durationMs = Math.round(20_000 + 100_000 * random());
-      const peakScore = 0.55 + 0.4 * random();
-      out.push(holdPoint({ site: o.site, lift, holdId, phase: "start", ts: t, startedAt: t, reason: "ebike", peakScore, latencyMs: Math.round(150 + 200 * random()), written: true }));
-      const endReason = random() < 0.8 ? "cleared" : "max_hold";
-      out.push(holdPoint({ site: o.site, lift, holdId, phase: "end", ts: t + durationMs, startedAt: t, reason: "ebike", peakScore, endReason, durationMs }));
-    }
-  }
-  if (lifts[0]) {
-    const t = o.end - 60_000;
-    out.push(holdPoint({ site: o.site, lift: lifts[0], holdId: `hold-${++hold}`, phase: "start", ts: t, startedAt: t, reason: "ebike", peakScore: 0.81, latencyMs: 240, written: true }));
-  }
-
   // alerts: opened, most acknowledged, most of those resolved; a few stay open
   const types = [
     ["throw", "critical", "throw"],
@@ -132,6 +116,27 @@ function supplements(o: SeedOptions): Point[] {
         out.push(alertPoint(change("resolved", resolvedAt, alert)));
       }
     }
+  }
+
+  // work orders: one every couple of hours, each taken through its steps; the last ones stay open
+  const orderTypes: readonly OrderType[] = ["repair", "inspection", "incident", "complaint"];
+  for (let n = 0, t = start + 900_000; t < o.end - 900_000; n++, t += Math.round(3_600_000 + 3_600_000 * random())) {
+    const type = orderTypes[n % orderTypes.length] ?? "repair";
+    const order: WorkOrder = { id: `wo-${n + 1}`, type, state: "open", place: { site: o.site, building: String(1 + (n % 6)), device: `charger-0${1 + (n % 3)}` }, description: type, evidence: [], createdBy: "system", createdAt: t, dueAt: t + 4 * 3_600_000, photos: [], signatures: [], version: 0 };
+    const step = (event: OrderEvent, at: number, by: string, state: WorkOrder["state"]) => {
+      Object.assign(order, { state, version: order.version + 1 });
+      out.push(workOrderPoint({ order: { ...order }, record: { seq: order.version, orderId: order.id, at, by, event, data: {}, prevHash: "", hash: "" } }));
+    };
+    step("created", t, "system", "open");
+    if (t > o.end - 4 * 3_600_000) continue;
+    step("assigned", t + 120_000, "zhang", "assigned");
+    order.acceptedAt = t + 300_000 + Math.round(1_800_000 * random());
+    step("accepted", order.acceptedAt, "li", "accepted");
+    step("started", order.acceptedAt + 60_000, "li", "in_progress");
+    order.doneAt = order.acceptedAt + Math.round(1_800_000 + 10_800_000 * random());
+    step("done", order.doneAt, "li", "done");
+    order.signedOffAt = order.doneAt + 600_000;
+    step("signed_off", order.signedOffAt, "zhang", "signed_off");
   }
   return out;
 }

@@ -29,6 +29,7 @@ export function addLabellingPage(core: Core): void {
 
 function asset(core: Core, req: IncomingMessage, res: ServerResponse, type: string, body: string): void {
   if (!core.staff.userOf(req)) return sendJson(res, 401, { error: "login required" });
+  if (!core.staff.may(req, "alerts")) return sendJson(res, 403, { error: "the guard room's role is needed for labelling" });
   res.writeHead(200, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff" });
   res.end(body);
 }

@@ -1,0 +1,91 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { EvidenceStore } from "../evidence/store.ts";
+import { verifyChain } from "./chain.ts";
+import { HeldEvidence } from "./held.ts";
+import { verifyPackage, writePackage } from "./package.ts";
+import { OrderStore } from "./store.ts";
+
+/** --data-dir, else the config's (--config, else ./linli.yaml, else the defaults). */
+async function dataDirOf(opts: { config?: string; dataDir?: string }): Promise<string> {
+  // imported here: the config module lists every feature, this one included
+  const { loadConfig } = await import("../config.ts");
+  return resolve(opts.dataDir ?? loadConfig(opts.config ?? (existsSync("linli.yaml") ? "linli.yaml" : undefined)).dataDir);
+}
+
+/** `linli orders verify`: checks the work order record chain; exits 1 naming the first broken record. */
+export function registerOrderCommands(program: Command): void {
+  const orders = program.command("orders").description("work orders (gateway/orders)");
+  orders
+    .command("verify")
+    .description("check that no work order record (signatures included) was changed or deleted")
+    .option("--config <file>", "linli.yaml")
+    .option("--data-dir <dir>", "the data dir (default: the config's)")
+    .action(async (opts: { config?: string; dataDir?: string }) => {
+      const dataDir = await dataDirOf(opts);
+      const file = join(dataDir, "orders", "orders.db");
+      if (!existsSync(file)) {
+        console.error(`${file}: no work orders here`);
+        process.exitCode = 1;
+        return;
+      }
+      const store = new OrderStore(file);
+      try {
+        let count = 0;
+        const counted = (function* (records) {
+          for (const r of records) {
+            count++;
+            yield r;
+          }
+        })(store.records());
+        const broken = verifyChain(counted, store.heads());
+        if (broken) {
+          console.error(`broken: record ${broken.seq} (work order ${broken.orderId}) ${broken.problem}`);
+          process.exitCode = 1;
+          return;
+        }
+        console.log(`ok: ${count} records of ${store.heads().length} work orders, chain intact`);
+      } finally {
+        store.close();
+      }
+    });
+  orders
+    .command("package <orderId>")
+    .description("export a work order's evidence package: evidence, order, history and a manifest of SHA-256s")
+    .requiredOption("--out <dir>", "an empty or new folder")
+    .option("--config <file>", "linli.yaml")
+    .option("--data-dir <dir>", "the data dir (default: the config's)")
+    .action(async (orderId: string, opts: { out: string; config?: string; dataDir?: string }) => {
+      const dataDir = await dataDirOf(opts);
+      if (existsSync(opts.out) && readdirSync(opts.out).length > 0) {
+        console.error(`${opts.out} is not empty`);
+        process.exitCode = 1;
+        return;
+      }
+      const store = new OrderStore(join(dataDir, "orders", "orders.db"));
+      const evidence = new EvidenceStore(join(dataDir, "evidence"));
+      try {
+        const order = store.get(orderId);
+        if (!order) {
+          console.error(`no work order ${orderId}`);
+          process.exitCode = 1;
+          return;
+        }
+        const manifest = writePackage(resolve(opts.out), order, store.history(orderId), evidence, new HeldEvidence(join(dataDir, "orders", "held")));
+        console.log(`wrote ${manifest.files.length} files and manifest.json to ${opts.out}`);
+      } finally {
+        evidence.close();
+        store.close();
+      }
+    });
+  orders
+    .command("verify-package <dir>")
+    .description("check an evidence package against its manifest")
+    .action((dir: string) => {
+      const problems = verifyPackage(resolve(dir));
+      for (const p of problems) console.error(p);
+      if (problems.length > 0) process.exitCode = 1;
+      else console.log("ok: every file matches the manifest");
+    });
+}
