@@ -105,6 +105,20 @@ export interface DeviceKind<C extends Record<string, Channel<any>> = Record<stri
   simulator: Simulator;
 }
 
+/**
+ * How long a device of `kind` may be quiet before it is offline: the site's override for the kind
+ * (`alerts.rules.silentAfterMs`), else the kind's own `silentAfterMs`; 0 or less: never offline.
+ * The device_silent alert's rule, kept here so every reader of a device's state applies the same one.
+ */
+export function silentLimitOf(kind: Pick<DeviceKind, "kind" | "silentAfterMs">, overrides: Readonly<Record<string, number>>): number {
+  return overrides[kind.kind] ?? kind.silentAfterMs;
+}
+
+/** Whether a device last heard at `lastSeenAt` (epoch ms) is offline at `now` under `limitMs`. */
+export function isSilent(lastSeenAt: number, now: number, limitMs: number): boolean {
+  return limitMs > 0 && now - lastSeenAt > limitMs;
+}
+
 export type DataOf<Ch> = Ch extends Channel<infer T> ? T : never;
 
 export function defineKind<C extends Record<string, Channel<any>>>(def: DeviceKind<C>): DeviceKind<C> {

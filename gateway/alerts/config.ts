@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { consoleConfigSchema } from "../console/config.ts";
+import { typeNames } from "./rules/index.ts";
 
 export const severities = ["info", "warning", "critical"] as const;
 export type Severity = (typeof severities)[number];
@@ -18,8 +19,44 @@ const webhookSchema = z.strictObject({
   name: z.string().optional(),
   minSeverity: z.enum(severities).default("info"),
   events: z.array(z.enum(notifyEvents)).default(["opened", "acknowledged", "resolved"]),
+  /** messages this channel may be sent per minute; default by type (pacing.ts: 20 for the group robots) */
+  perMinute: z.number().int().min(1).max(10_000).optional(),
 });
 export type WebhookConfig = z.infer<typeof webhookSchema>;
+
+/** "HH:MM-HH:MM" in the site's time zone; the end is exclusive and may be past midnight (22:00-07:00). */
+const hoursSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM-HH:MM");
+
+/** Alert types by name, or a prefix with `*` (charger_*); checked against the known types where the config is parsed. */
+const typePatternsSchema = z.array(z.string().regex(/^[a-z_]+\*?$/, "expected an alert type or a prefix ending in *")).optional();
+
+/**
+ * A routing rule: alerts it matches go to the webhooks it names. With no rules every webhook gets
+ * every alert its own events and minSeverity allow, as before routing existed.
+ */
+const routeSchema = z.strictObject({
+  /** for logs: what the rule is for */
+  name: z.string().optional(),
+  types: typePatternsSchema,
+  minSeverity: z.enum(severities).default("info"),
+  /** the alert's building (throws); an alert without one does not match a rule that names buildings */
+  buildings: z.array(z.string()).optional(),
+  /** the time of day the alert changed, in `alerts.timeZone`; absent: at all hours */
+  hours: hoursSchema.optional(),
+  /** webhook names (`alerts.webhooks[].name`, or `<type>-<position>` when unnamed) */
+  to: z.array(z.string()).min(1),
+});
+export type RouteConfig = z.infer<typeof routeSchema>;
+
+/** Low-severity alerts not sent during these hours (stored and shown on the console as always). */
+const quietHoursSchema = z.strictObject({
+  hours: hoursSchema,
+  /** the highest severity kept quiet */
+  maxSeverity: z.enum(severities).default("info"),
+  /** absent: every type at or below maxSeverity */
+  types: typePatternsSchema,
+});
+export type QuietHoursConfig = z.infer<typeof quietHoursSchema>;
 
 const retrySchema = z.strictObject({
   attempts: z.number().int().min(1).max(100).default(6),
@@ -46,6 +83,10 @@ const rulesSchema = z.strictObject({
   /** a charger port command (gateway/chargers) was never acknowledged, or the charger refused it */
   chargerCommandFailed: z.boolean().default(true),
   deviceSilent: z.boolean().default(true),
+  /** the spool refuses points, so QoS 1 devices go unacknowledged (influx.spool); closed when it takes them again */
+  backPressure: z.boolean().default(true),
+  /** a damaged state file (spool, alerts, learning, evidence index, pending commands) was moved aside at start */
+  stateQuarantined: z.boolean().default(true),
   /** per kind, e.g. { throw: 300000 }: overrides the kind's own silentAfterMs; 0 switches a kind off */
   silentAfterMs: z.record(z.string(), z.number().int().min(0)).default({}),
   /** how often silence is checked */
@@ -68,6 +109,8 @@ export const alertsConfigSchema = z.strictObject({
       cameraFault: z.enum(severities).default("warning"),
       chargerCommandFailed: z.enum(severities).default("critical"),
       deviceSilent: z.enum(severities).default("warning"),
+      backPressure: z.enum(severities).default("critical"),
+      stateQuarantined: z.enum(severities).default("warning"),
     })
     .prefault({}),
   escalation: z
@@ -84,6 +127,18 @@ export const alertsConfigSchema = z.strictObject({
     .strictObject({ enabled: z.boolean().default(true), qos: z.union([z.literal(0), z.literal(1)]).default(1) })
     .prefault({}),
   webhooks: z.array(webhookSchema).default([]),
+  /** which alerts go to which webhooks (routing.ts); empty: every webhook, filtered by its own events and minSeverity */
+  routes: z.array(routeSchema).default([]),
+  quietHours: z.array(quietHoursSchema).default([]),
+  /** per-channel pacing (pacing.ts): sent alone while the minute's budget is under half used, merged into digests past that */
+  pacing: z
+    .strictObject({
+      /** how long waiting alerts gather before they go as one digest */
+      digestEveryMs: z.number().int().min(100).default(10_000),
+      /** the longest mute a console user may set */
+      maxMuteHours: z.number().positive().default(168),
+    })
+    .prefault({}),
   retry: retrySchema.prefault({}),
   evidence: z
     .strictObject({
@@ -100,7 +155,29 @@ export const alertsConfigSchema = z.strictObject({
   /** resolved alerts are kept this long for the history view and audits */
   historyDays: z.number().positive().default(400),
   console: consoleConfigSchema.prefault({}),
+}).superRefine((cfg, ctx) => {
+  // a rule naming a webhook or a type that does not exist would silently route nothing
+  const names = new Set(cfg.webhooks.map(webhookName));
+  const knownTypes = Object.keys(typeNames);
+  const checkTypes = (types: string[] | undefined, path: (string | number)[]) =>
+    types?.forEach((t, i) => {
+      const ok = t.endsWith("*") ? knownTypes.some((k) => k.startsWith(t.slice(0, -1))) : knownTypes.includes(t);
+      if (!ok) ctx.addIssue({ code: "custom", path: [...path, i], message: `no alert type ${t}` });
+    });
+  cfg.routes.forEach((r, i) => {
+    r.to.forEach((to, j) => {
+      if (!names.has(to)) ctx.addIssue({ code: "custom", path: ["routes", i, "to", j], message: `no webhook named ${to} (alerts.webhooks: ${[...names].join(", ") || "none"})` });
+    });
+    checkTypes(r.types, ["routes", i, "types"]);
+  });
+  cfg.quietHours.forEach((q, i) => checkTypes(q.types, ["quietHours", i, "types"]));
+  if (names.size < cfg.webhooks.length) ctx.addIssue({ code: "custom", path: ["webhooks"], message: "webhook names must be unique" });
 });
+
+/** A webhook's name in logs, metrics, the console and routing rules: its own, or its type and position. */
+export function webhookName(hook: { name?: string | undefined; type: string }, index: number): string {
+  return hook.name ?? `${hook.type}-${index + 1}`;
+}
 
 export type AlertsConfig = z.infer<typeof alertsConfigSchema>;
 export type AlertsConfigInput = z.input<typeof alertsConfigSchema>;

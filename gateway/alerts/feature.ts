@@ -11,10 +11,14 @@ import { AlertsConsole } from "./console/routes.ts";
 import { FaultGrace } from "./fault-grace.ts";
 import { alertsConfigSchema, type AlertsConfig } from "./config.ts";
 import { Delivery } from "./delivery.ts";
+import { DeviceMutes } from "./mutes.ts";
+import type { ChannelHealth } from "./pacing.ts";
+import { Router } from "./routing.ts";
+import { AuditLog } from "../audit-log.ts";
 import { AlertEngine } from "./engine.ts";
 import { alertMeasurements, alertPoint } from "./measurements.ts";
 import { withRetry } from "./retry.ts";
-import { cameraStatusRules, chargerCommandDoneRules, chargerCommandRules, deviceRules, holdRules, liftAlertRules, type RuleAction } from "./rules/index.ts";
+import { backPressureRules, cameraStatusRules, stateQuarantinedRules, chargerCommandDoneRules, chargerCommandRules, deviceRules, holdRules, liftAlertRules, type RuleAction } from "./rules/index.ts";
 import { SilenceWatcher } from "./silence.ts";
 import { AlertStore } from "./store.ts";
 import type { AlertChange, EvidenceRef } from "./types.ts";
@@ -39,6 +43,7 @@ export class AlertsFeature implements Feature {
   #engine: AlertEngine | undefined;
   #delivery: Delivery | undefined;
   #silence: SilenceWatcher | undefined;
+  #mutes: DeviceMutes | undefined;
   #console: AlertsConsole | undefined;
   readonly #off: Array<() => void> = [];
   readonly #timers: NodeJS.Timeout[] = [];
@@ -59,6 +64,16 @@ export class AlertsFeature implements Feature {
     return this.#store;
   }
 
+  /** Per-device mutes (the console's API sets them); undefined until started. */
+  get mutes(): DeviceMutes | undefined {
+    return this.#mutes;
+  }
+
+  /** Each webhook's pacing and health; empty until started. */
+  channelHealth(): ChannelHealth[] {
+    return this.#delivery?.health() ?? [];
+  }
+
   /** Resolves when deliveries and evidence fetches under way have finished (tests). */
   async idle(): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
@@ -71,7 +86,10 @@ export class AlertsFeature implements Feature {
     const dir = join(core.dataDir, "alerts");
     mkdirSync(dir, { recursive: true });
     const store = (this.#store = new AlertStore(join(dir, "alerts.db")));
-    const delivery = (this.#delivery = new Delivery(core.config.site, core.mqtt, cfg, log, core.metrics));
+    const mutes = (this.#mutes = new DeviceMutes(store, new AuditLog(join(dir, "audit.jsonl")), cfg.pacing.maxMuteHours * HOUR));
+    const router = new Router(cfg);
+    const suppressed = (c: AlertChange) => (mutes.isMuted(c.alert.place.device, c.at) ? "muted" : router.quiet(c) ? "quiet" : undefined);
+    const delivery = (this.#delivery = new Delivery(core.config.site, core.mqtt, cfg, log, core.metrics, router, suppressed));
     const changes = alertCounter(core.metrics);
     const engine = (this.#engine = new AlertEngine(
       store,
@@ -98,6 +116,8 @@ export class AlertsFeature implements Feature {
       core.bus.on("camera.status", (c) => this.#apply(cameraStatusRules(c, cfg))),
       core.bus.on("charger.command_failed", (f) => this.#apply(chargerCommandRules(f, cfg))),
       core.bus.on("charger.command_done", (d) => this.#apply(chargerCommandDoneRules(d, cfg))),
+      core.bus.on("gateway.backpressure", (b) => this.#apply(backPressureRules(b, cfg))),
+      core.bus.on("state.quarantined", (q) => this.#apply(stateQuarantinedRules(q, cfg))),
     );
 
     const every = (ms: number, fn: () => void) => {
@@ -129,12 +149,12 @@ export class AlertsFeature implements Feature {
 
     if (cfg.console.enabled) {
       if (cfg.console.accounts.length === 0) log.warn("alerts.console.accounts is empty: nobody can log in to the console");
-      const login = new StaffConsole(cfg.console, log.child({ part: "console" }));
+      const login = new StaffConsole(cfg.console, log.child({ part: "console" }), join(core.dataDir, "console"));
       this.#off.push(core.staff.provide(login));
-      this.#console = new AlertsConsole(core, cfg, login, engine, store);
+      this.#console = new AlertsConsole(core, cfg, login, engine, store, mutes, () => delivery.health());
       this.#console.start();
     }
-    log.info({ unresolved: store.unresolved().length, webhooks: cfg.webhooks.length, escalation: cfg.escalation.webhooks.length }, "alerts started");
+    log.info({ unresolved: store.unresolved().length, webhooks: cfg.webhooks.length, routes: cfg.routes.length, mutes: mutes.list().length, escalation: cfg.escalation.webhooks.length }, "alerts started");
   }
 
   async stop(): Promise<void> {
@@ -146,7 +166,7 @@ export class AlertsFeature implements Feature {
     await this.#delivery?.stop();
     this.#silence?.flush();
     this.#store?.close();
-    this.#store = this.#engine = this.#delivery = this.#silence = this.#console = undefined;
+    this.#store = this.#engine = this.#delivery = this.#silence = this.#console = this.#mutes = undefined;
   }
 
   #apply(actions: RuleAction[]): void {

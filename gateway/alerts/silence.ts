@@ -1,4 +1,4 @@
-import type { DeviceEvent } from "../../devices/types.ts";
+import { isSilent, type DeviceEvent } from "../../devices/types.ts";
 import type { AlertsConfig } from "./config.ts";
 import { silentAlert, silentKey } from "./rules/device-silent.ts";
 import type { RuleAction } from "./rules/rule.ts";
@@ -49,7 +49,7 @@ export class SilenceWatcher {
     const out: RuleAction[] = [];
     for (const s of this.#seen.values()) {
       const limit = this.thresholdOf(s.kind);
-      if (s.silent || limit <= 0 || now - s.at <= limit) continue;
+      if (s.silent || !isSilent(s.at, now, limit)) continue;
       s.silent = true;
       out.push(silentAlert(s, limit, now, this.cfg));
     }

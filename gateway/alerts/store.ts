@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { openDatabase } from "../storage/open-database.ts";
 import type { Alert, AlertEventKind } from "./types.ts";
 
 export interface LogEntry {
@@ -7,6 +8,15 @@ export interface LogEntry {
   event: AlertEventKind;
   by?: string;
   note?: string;
+}
+
+/** A device whose alerts are kept but not sent, until `until` (epoch ms); `by` and `at`: who set it, when. */
+export interface Mute {
+  device: string;
+  until: number;
+  by: string;
+  at: number;
+  note: string;
 }
 
 /**
@@ -20,7 +30,15 @@ export class AlertStore {
   readonly #log: Database.Statement;
 
   constructor(file: string) {
-    this.#db = new Database(file);
+    this.#db = openDatabase(file, {
+      store: "alerts",
+      tables: {
+        alerts: ["id", "dedup_key", "state", "created_at", "last_at", "body"],
+        alert_log: ["seq", "alert_id", "at", "event", "by", "note"],
+        last_seen: ["kind", "device", "site", "at"],
+        mutes: ["device", "until", "by", "at", "note"],
+      },
+    });
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = NORMAL");
     this.#db.exec(`
@@ -50,6 +68,13 @@ export class AlertStore {
         site TEXT NOT NULL,
         at INTEGER NOT NULL,
         PRIMARY KEY (kind, device)
+      );
+      CREATE TABLE IF NOT EXISTS mutes (
+        device TEXT PRIMARY KEY,
+        until INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        note TEXT NOT NULL
       );
     `);
     this.#put = this.#db.prepare(
@@ -122,6 +147,24 @@ export class AlertStore {
 
   lastSeen(): Array<{ kind: string; device: string; site: string; at: number }> {
     return this.#db.prepare("SELECT kind, device, site, at FROM last_seen").all() as Array<{ kind: string; device: string; site: string; at: number }>;
+  }
+
+  /** Mutes a device's notifications until `until` (replacing an earlier mute of it). */
+  saveMute(m: Mute): void {
+    this.#db.prepare("INSERT INTO mutes (device, until, by, at, note) VALUES (@device, @until, @by, @at, @note) ON CONFLICT(device) DO UPDATE SET until = excluded.until, by = excluded.by, at = excluded.at, note = excluded.note").run(m);
+  }
+
+  /** Removes a device's mute; returns it when there was one. */
+  removeMute(device: string): Mute | undefined {
+    const m = this.#db.prepare("SELECT device, until, by, at, note FROM mutes WHERE device = ?").get(device) as Mute | undefined;
+    this.#db.prepare("DELETE FROM mutes WHERE device = ?").run(device);
+    return m;
+  }
+
+  /** Mutes still running at `now`; expired ones are deleted. */
+  mutes(now: number): Mute[] {
+    this.#db.prepare("DELETE FROM mutes WHERE until <= ?").run(now);
+    return this.#db.prepare("SELECT device, until, by, at, note FROM mutes ORDER BY until").all() as Mute[];
   }
 
   close(): void {

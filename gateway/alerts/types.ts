@@ -17,7 +17,9 @@ export type AlertType =
   | "lift_fault"
   | "lift_false_holds"
   | "camera_fault"
-  | "device_silent";
+  | "device_silent"
+  | "ingest_backpressure"
+  | "state_quarantined";
 
 /** Where it happened, as precisely as the source knows. */
 export interface Place {

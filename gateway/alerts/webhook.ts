@@ -80,6 +80,77 @@ export function webhookRequest(hook: WebhookConfig, change: AlertChange, cfg: Al
   }
 }
 
+/** Alerts of one type, event and place in a digest: "charger-03" or "Building 12", or several devices. */
+interface DigestGroup {
+  type: AlertChange["alert"]["type"];
+  event: AlertChange["event"];
+  devices: string[];
+  building?: string | undefined;
+  count: number;
+}
+
+function digestGroups(changes: readonly AlertChange[]): DigestGroup[] {
+  const groups = new Map<string, DigestGroup>();
+  for (const c of changes) {
+    const a = c.alert;
+    const key = `${a.type}|${c.event}|${a.place.building ?? ""}`;
+    const g = groups.get(key) ?? { type: a.type, event: c.event, devices: [], building: a.place.building, count: 0 };
+    g.count++;
+    if (!g.devices.includes(a.place.device)) g.devices.push(a.place.device);
+    groups.set(key, g);
+  }
+  return [...groups.values()].sort((x, y) => y.count - x.count);
+}
+
+function groupPlace(g: DigestGroup, lang: Lang): string {
+  const where = g.building === undefined ? "" : lang === "zh" ? `${g.building}号楼 ` : `Building ${g.building}, `;
+  if (g.devices.length === 1) return `${where}${g.devices[0]}`;
+  const shown = g.devices.slice(0, 2).join(lang === "zh" ? "、" : ", ");
+  return lang === "zh" ? `${where}${shown} 等 ${g.devices.length} 台设备` : `${where}${shown} and ${g.devices.length - 2} more devices`;
+}
+
+/** The digest's lines in both languages, Chinese first: a count for every alert in it. */
+function digestLines(changes: readonly AlertChange[]): { title: string; zh: string[]; en: string[] } {
+  const span = Math.max(...changes.map((c) => c.at)) - Math.min(...changes.map((c) => c.at));
+  const minutes = Math.max(1, Math.ceil(span / 60_000));
+  const groups = digestGroups(changes);
+  const shown = groups.slice(0, 12);
+  const rest = groups.slice(12).reduce((n, g) => n + g.count, 0);
+  const zh = shown.map((g) => `${typeNames[g.type].zh}（${eventNames[g.event].zh}）${g.count} 条 · ${groupPlace(g, "zh")}`);
+  const en = shown.map((g) => `${g.count} × ${typeNames[g.type].en} (${eventNames[g.event].en}) · ${groupPlace(g, "en")}`);
+  if (rest > 0) {
+    zh.push(`其他 ${rest} 条`);
+    en.push(`${rest} more`);
+  }
+  return { title: `【告警汇总】${minutes} 分钟内共 ${changes.length} 条 / Digest: ${changes.length} alerts in ${minutes} min`, zh, en };
+}
+
+/**
+ * One message for a burst of changes a paced channel could not send one by one: how many of each
+ * type and where, Chinese first and then English, with the console link. JSON hooks get every
+ * change in it.
+ */
+export function digestRequest(hook: WebhookConfig, changes: readonly AlertChange[], cfg: AlertsConfig, now = Date.now()): WebhookRequest {
+  const link = cfg.publicUrl ? `[打开安防控制台 / Open the security console](${cfg.publicUrl})` : undefined;
+  switch (hook.type) {
+    case "wecom": {
+      const { title, zh, en } = digestLines(changes);
+      // the link and the title are kept whole; the groups are what a 4096-byte cut may shorten
+      const tail = link ? `\n${link}` : "";
+      const head = `## <font color="warning">${title}</font>\n`;
+      const body = fitBytes([...zh.map((l) => `> ${l}`), "", ...en.map((l) => `> ${l}`)].join("\n"), 4_096 - Buffer.byteLength(head + tail));
+      return { url: hook.url, body: { msgtype: "markdown", markdown: { content: head + body + tail } } };
+    }
+    case "dingtalk": {
+      const { title, zh, en } = digestLines(changes);
+      const text = [`### ${title}`, ...zh.map((l) => `- ${l}`), "", ...en.map((l) => `- ${l}`), ...(link ? ["", link] : [])].join("\n");
+      return { url: hook.secret ? signedDingtalkUrl(hook.url, hook.secret, now) : hook.url, body: { msgtype: "markdown", markdown: { title, text: fitBytes(text, 18_000) } } };
+    }
+    case "json":
+      return { url: hook.url, body: { event: "digest", at: now, count: changes.length, changes: changes.map((c) => ({ event: c.event, at: c.at, alert: c.alert })) } };
+  }
+}
+
 /**
  * Posts a request; resolves when the service accepted it. WeCom and DingTalk answer HTTP 200 with
  * `errcode` != 0 on refusal (rate limit, bad sign), which counts as a failure to be retried.

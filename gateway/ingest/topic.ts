@@ -20,6 +20,24 @@ export function deviceTopic(t: DeviceTopic): string {
   return `linli/${t.site}/${t.kind}/${t.deviceId}/${t.channel}`;
 }
 
+/** The channel of a device's retained `online`/`offline`, which the gateway publishes (gateway/devices-page). */
+export const AVAILABILITY_CHANNEL = "availability";
+
+/** Channels under a device's topic that the gateway publishes itself: not device input. */
+export function isGatewayChannel(channel: string): boolean {
+  return channel === AVAILABILITY_CHANNEL;
+}
+
+/** A device's retained availability, for other systems to subscribe to. */
+export function availabilityTopic(site: string, kind: string, deviceId: string): string {
+  return deviceTopic({ site, kind, deviceId, channel: AVAILABILITY_CHANNEL });
+}
+
+/** Every device's availability of a site. */
+export function availabilityFilter(site: string): string {
+  return availabilityTopic(site, "+", "+");
+}
+
 /** Every device message of a site, for the ingest subscription. */
 export function siteDeviceFilter(site: string): string {
   return `linli/${site}/+/+/+`;

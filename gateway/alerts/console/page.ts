@@ -4,8 +4,12 @@ import type { Lang } from "../../i18n.ts";
 import { pageStrings, ui } from "./strings.ts";
 
 /** The alerts console: the page, its style and its script. Long because it is one page's markup, not logic. */
-/** `labelling`: whether site learning serves its labelling page, so the nav links to it. */
-export function consolePage(lang: Lang, user: string, timeZone: string, labelling: boolean): string {
+/**
+ * `labelling`: whether site learning serves its labelling page, so the nav links to it; `orders`:
+ * whether the account may open work orders (gateway/orders), where alerts become orders; `devices`:
+ * whether the devices page (gateway/devices-page) is served.
+ */
+export function consolePage(lang: Lang, user: string, timeZone: string, labelling: boolean, orders = false, devices = false): string {
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   return `<!doctype html>
 <html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -16,7 +20,7 @@ ${jsonScript("linli-config", { lang, timeZone, user, strings: pageStrings(lang) 
 </head><body>
 <header>
   <h1>${t("title")}</h1>
-  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button>${labelling ? `<a id="nav-learning" class="tab" href="/learning">${t("labelling")}</a>` : ""}</nav>
+  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button><button id="tab-channels" class="tab">${t("channels")}</button>${labelling ? `<a id="nav-learning" class="tab" href="/learning">${t("labelling")}</a>` : ""}${orders ? `<a id="nav-orders" class="tab" href="/orders">${t("orders")}</a>` : ""}${devices ? `<a id="nav-devices" class="tab" href="/devices">${t("devices")}</a>` : ""}</nav>
   <div class="right"><span id="conn" class="conn">…</span><span class="user">${escapeHtml(user)}</span>
   <a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
   <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>
@@ -26,6 +30,14 @@ ${jsonScript("linli-config", { lang, timeZone, user, strings: pageStrings(lang) 
   <section id="history-view" hidden>
     <table id="history"><thead><tr><th>${t("time")}</th><th>${t("type")}</th><th>${t("place")}</th><th>${t("severity")}</th><th>${t("count")}</th><th>${t("state")}</th><th>${t("handling")}</th></tr></thead><tbody></tbody></table>
     <button id="more" class="more">${t("more")}</button>
+  </section>
+  <section id="channels-view" hidden>
+    <h2>${t("channels")}</h2>
+    <p id="no-channels" class="empty" hidden>${t("noChannels")}</p>
+    <table id="channels"><thead><tr><th>${t("channel")}</th><th>${t("perMinute")}</th><th>${t("sent")}</th><th>${t("digested")}</th><th>${t("queued")}</th><th>${t("failedCount")}</th><th>${t("health")}</th><th>${t("lastError")}</th></tr></thead><tbody></tbody></table>
+    <h2>${t("mutes")}</h2>
+    <p id="no-mutes" class="empty">${t("noMutes")}</p>
+    <table id="mutes"><thead><tr><th>${t("device")}</th><th>${t("until")}</th><th>${t("mutedBy")}</th><th>${t("muteNote")}</th><th></th></tr></thead><tbody></tbody></table>
   </section>
 </main>
 </body></html>`;
@@ -76,6 +88,11 @@ th,td{text-align:left;padding:7px 8px;border-bottom:1px solid #2c3e50;vertical-a
 th{color:#9fb3c3;font-weight:normal}
 tr.sev-critical td:first-child{border-left:4px solid #e74c3c}tr.sev-warning td:first-child{border-left:4px solid #f39c12}tr.sev-info td:first-child{border-left:4px solid #3498db}
 @media (max-width:700px){header{flex-wrap:wrap;gap:10px;padding:10px 12px}.tab{white-space:nowrap;padding:6px 10px}.right{gap:10px;white-space:nowrap}main{padding:12px}#alerts{grid-template-columns:1fr}.alert{flex-direction:column}.snap,.snap img,.snap .missing{width:100%}.actions{flex-wrap:wrap}}
+#channels-view h2{font-size:16px;margin:18px 0 8px}
+td.failing{color:#e74c3c;font-weight:bold}td.healthy{color:#2ecc71}
+.mute{background:#7f8c8d}.badge.muted{background:#7f8c8d}
+.unmute{background:#34495e;border:0;color:#fff;padding:5px 12px;border-radius:5px;cursor:pointer}
+.actions select{padding:5px;border-radius:5px;border:1px solid #34495e;background:#0f1a24;color:#fff}
 .more{margin-top:12px;background:#34495e;border:0;color:#fff;padding:7px 16px;border-radius:6px;cursor:pointer}
 `;
 
@@ -177,6 +194,46 @@ function portButtons(a) {
     h("button", { className: "port-on", onclick: (ev) => portCommand(a, "on", ev.currentTarget) }, S.ui.portOn));
 }
 
+/** Mutes the alert's device for the chosen hours: its alerts still come here, only the chat groups are not told. */
+function muteControl(a) {
+  const hours = h("select", { className: "mute-hours" }, [1, 8, 24].map((n) => h("option", { value: String(n) }, n + " " + S.ui.hours)));
+  return h("div", { className: "actions mute-box" }, hours,
+    h("button", { className: "mute", onclick: (ev) => post("mute", { device: a.place.device, minutes: Number(hours.value) * 60 }, ev.currentTarget).then((ok) => { if (ok) { a.muted = true; upsert(a); } }) }, S.ui.mute));
+}
+
+/** Posts to the notification API; true when it was done. */
+async function post(kind, body, button) {
+  button.disabled = true;
+  try {
+    const res = await fetch("/api/alerts/" + kind, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (res.status === 401) { location.reload(); return false; }
+    if (!res.ok) throw new Error((await res.json()).error || res.status);
+    return true;
+  } catch (err) {
+    alert(S.ui.failed + ": " + err.message);
+    return false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function loadChannels() {
+  const [ch, mu] = await Promise.all([fetch("/api/alerts/channels"), fetch("/api/alerts/mutes")]);
+  if (ch.status === 401 || mu.status === 401) return location.reload();
+  const { channels } = await ch.json();
+  const { mutes } = await mu.json();
+  document.getElementById("no-channels").hidden = channels.length > 0;
+  document.querySelector("#channels tbody").replaceChildren(...channels.map((c) => h("tr", { "data-channel": c.name },
+    h("td", {}, c.name + " (" + c.type + ")"), h("td", {}, String(c.perMinute)), h("td", { className: "sent" }, String(c.sent)),
+    h("td", { className: "digested" }, String(c.digested)), h("td", { className: "queued" }, String(c.queued)), h("td", { className: "failed" }, String(c.failed)),
+    h("td", { className: c.failing ? "failing" : "healthy" }, c.failing ? S.ui.failing : S.ui.healthy),
+    h("td", {}, c.lastError ? time(c.lastErrorAt) + " " + c.lastError : ""))));
+  document.getElementById("no-mutes").hidden = mutes.length > 0;
+  document.querySelector("#mutes tbody").replaceChildren(...mutes.map((m) => h("tr", { "data-device": m.device },
+    h("td", {}, m.device), h("td", {}, time(m.until)), h("td", {}, m.by + " · " + time(m.at)), h("td", {}, m.note),
+    h("td", {}, h("button", { className: "unmute", onclick: (ev) => post("unmute", { device: m.device }, ev.currentTarget).then(() => loadChannels()) }, S.ui.unmute)))));
+}
+
 function card(a) {
   const note = h("input", { placeholder: S.ui.note, className: "note", maxlength: 500 });
   const handled = [];
@@ -187,7 +244,8 @@ function card(a) {
       h("h2", {}, S.types[a.type] || a.type,
         h("span", { className: "badge sev-" + a.severity }, S.severities[a.severity]),
         h("span", { className: "badge state-" + a.state }, S.states[a.state]),
-        h("span", { className: "badge count", title: S.ui.count }, "×" + a.count)),
+        h("span", { className: "badge count", title: S.ui.count }, "×" + a.count),
+        a.muted ? h("span", { className: "badge muted" }, S.ui.muted) : null),
       h("p", { className: "place" }, placeText(a.place)),
       h("p", { className: "meta time" }, S.ui.first + " " + time(a.createdAt) + (a.count > 1 ? " · " + S.ui.last + " " + time(a.lastAt) : "")),
       h("p", { className: "summary" }, a.text || a.summary),
@@ -196,7 +254,8 @@ function card(a) {
         a.state === "open" ? h("button", { className: "ack", onclick: (ev) => act("ack", a.id, note.value, ev.currentTarget) }, S.ui.acknowledge) : null,
         h("button", { className: "resolve", onclick: (ev) => act("resolve", a.id, note.value, ev.currentTarget) }, S.ui.resolve)),
       holdButtons(a),
-      portButtons(a)),
+      portButtons(a),
+      a.muted ? null : muteControl(a)),
     snapshotBox(a));
 }
 
@@ -287,15 +346,17 @@ async function loadHistory(reset) {
 }
 
 function show(which) {
-  document.getElementById("open-view").hidden = which !== "open";
-  document.getElementById("history-view").hidden = which !== "history";
-  document.getElementById("tab-open").classList.toggle("active", which === "open");
-  document.getElementById("tab-history").classList.toggle("active", which === "history");
+  for (const view of ["open", "history", "channels"]) {
+    document.getElementById(view + "-view").hidden = which !== view;
+    document.getElementById("tab-" + view).classList.toggle("active", which === view);
+  }
   if (which === "history") loadHistory(true);
+  if (which === "channels") loadChannels();
 }
 
 document.getElementById("tab-open").addEventListener("click", () => show("open"));
 document.getElementById("tab-history").addEventListener("click", () => show("history"));
+document.getElementById("tab-channels").addEventListener("click", () => show("channels"));
 document.getElementById("more").addEventListener("click", () => loadHistory(false));
 connect();
 `;

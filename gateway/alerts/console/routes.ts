@@ -6,11 +6,15 @@ import type { Core } from "../../core.ts";
 import { EVIDENCE_ID } from "../../evidence/store.ts";
 import { readBody, sendJson } from "../../http/routes.ts";
 import type { Lang } from "../../i18n.ts";
+import { may } from "../../staff/roles.ts";
 import type { AlertsConfig } from "../config.ts";
 import { AlertError, type AlertEngine } from "../engine.ts";
 import { summaryText } from "../text.ts";
 import type { AlertStore } from "../store.ts";
 import type { Alert } from "../types.ts";
+import type { DeviceMutes } from "../mutes.ts";
+import type { ChannelHealth } from "../pacing.ts";
+import { addNotifyRoutes } from "./notify-routes.ts";
 import { consoleCss, consoleJs, consolePage } from "./page.ts";
 
 interface Stream {
@@ -34,12 +38,14 @@ export class AlertsConsole {
     private readonly login: StaffConsole,
     private readonly engine: AlertEngine,
     private readonly store: AlertStore,
+    private readonly mutes: DeviceMutes,
+    private readonly channels: () => ChannelHealth[],
   ) {}
 
   start(): void {
     const { login } = this;
     const add = (method: string, path: string, handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>) => this.core.http.add(method, path, handler);
-    login.addRoutes(this.core.http, (session, lang) => consolePage(lang, session.displayName, this.cfg.timeZone, this.core.config.learning.enabled));
+    login.addRoutes(this.core.http, (session, lang) => consolePage(lang, session.displayName, this.cfg.timeZone, this.core.config.learning.enabled, this.core.config.orders.enabled && may(session.role, "orders.all"), this.core.config.devicesPage.enabled));
     add("GET", "/console.js", (req, res) => this.#asset(req, res, "text/javascript; charset=utf-8", consoleJs));
     add("GET", "/console.css", (req, res) => this.#asset(req, res, "text/css; charset=utf-8", consoleCss));
     add("GET", "/api/alerts", (req, res, url) => login.authed(req, res, () => sendJson(res, 200, { alerts: this.#view(this.store.unresolved(), login.lang(req, url)) })));
@@ -48,6 +54,7 @@ export class AlertsConsole {
     add("GET", "/api/alerts/stream", (req, res, url) => login.authed(req, res, (s) => this.#stream(req, res, s, login.lang(req, url))));
     add("POST", "/api/alerts/ack", (req, res, url) => login.authed(req, res, (s) => this.#act(req, res, s, "ack", login.lang(req, url))));
     add("POST", "/api/alerts/resolve", (req, res, url) => login.authed(req, res, (s) => this.#act(req, res, s, "resolve", login.lang(req, url))));
+    addNotifyRoutes(this.core, login, this.mutes, this.channels);
     add("GET", "/evidence/*", (req, res, url) => login.authed(req, res, () => this.#evidence(res, url)));
     this.core.bus.on("alert.changed", (change) => this.#push("change", change.event, change.alert));
     this.#keepalive = setInterval(() => this.#push(), 20_000);
@@ -65,9 +72,10 @@ export class AlertsConsole {
     res.end(body);
   }
 
-  /** Alerts as the page shows them: with their details as a sentence in the reader's language. */
-  #view(alerts: Alert[], lang: Lang): Array<Alert & { text: string }> {
-    return alerts.map((a) => ({ ...a, text: summaryText(a, lang, this.cfg.timeZone) }));
+  /** Alerts as the page shows them: with their details as a sentence in the reader's language, and whether their device is muted. */
+  #view(alerts: Alert[], lang: Lang): Array<Alert & { text: string; muted: boolean }> {
+    const now = Date.now();
+    return alerts.map((a) => ({ ...a, text: summaryText(a, lang, this.cfg.timeZone), muted: this.mutes.isMuted(a.place.device, now) }));
   }
 
   #history(res: ServerResponse, url: URL, lang: Lang): void {

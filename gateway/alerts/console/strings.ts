@@ -21,6 +21,10 @@ export const ui = {
   history: { zh: "历史记录", en: "History" },
   /** the site-learning labelling page (gateway/learning/console) */
   labelling: { zh: "标注", en: "Labelling" },
+  /** the work order pages (gateway/orders) */
+  orders: { zh: "工单", en: "Work orders" },
+  /** the devices page (gateway/devices-page) */
+  devices: { zh: "设备", en: "Devices" },
   none: { zh: "当前没有未处理的告警", en: "No open alerts" },
   live: { zh: "实时连接", en: "Live" },
   offline: { zh: "连接中断，正在重连…", en: "Disconnected, reconnecting…" },
@@ -51,6 +55,29 @@ export const ui = {
   handling: { zh: "处理记录", en: "Handling" },
   more: { zh: "加载更多", en: "Load more" },
   failed: { zh: "操作失败", en: "Action failed" },
+  /** the notification panel: each webhook's health, and the muted devices */
+  channels: { zh: "通知渠道", en: "Channels" },
+  channel: { zh: "渠道", en: "Channel" },
+  perMinute: { zh: "每分钟上限", en: "Per minute" },
+  sent: { zh: "单条发送", en: "Sent" },
+  digested: { zh: "汇总发送", en: "In digests" },
+  queued: { zh: "排队中", en: "Queued" },
+  failedCount: { zh: "发送失败", en: "Failed" },
+  health: { zh: "状态", en: "Health" },
+  healthy: { zh: "正常", en: "OK" },
+  failing: { zh: "故障", en: "Failing" },
+  lastError: { zh: "最近错误", en: "Last error" },
+  noChannels: { zh: "未配置通知渠道", en: "No channels configured" },
+  mutes: { zh: "已静音设备", en: "Muted devices" },
+  noMutes: { zh: "没有静音的设备", en: "No muted devices" },
+  mute: { zh: "静音此设备", en: "Mute device" },
+  unmute: { zh: "取消静音", en: "Unmute" },
+  muted: { zh: "已静音", en: "Muted" },
+  hours: { zh: "小时", en: "h" },
+  until: { zh: "截止", en: "Until" },
+  mutedBy: { zh: "操作人", en: "By" },
+  device: { zh: "设备", en: "Device" },
+  muteNote: { zh: "备注", en: "Note" },
   language: loginUi.language,
 } satisfies Record<string, Texts>;
 

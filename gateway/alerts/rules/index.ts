@@ -7,6 +7,8 @@ import { cameraFaultAlert } from "./camera-fault.ts";
 import { chargerAlert } from "./charger.ts";
 import { chargerCommandAlert } from "./charger-command.ts";
 import { deviceSilentAlert } from "./device-silent.ts";
+import { ingestBackPressureAlert } from "./ingest-backpressure.ts";
+import { stateQuarantinedAlert } from "./state-quarantined.ts";
 import { liftFalseHoldsAlert } from "./lift-false-holds.ts";
 import { liftFaultAlert } from "./lift-fault.ts";
 import { liftHoldTimeoutAlert } from "./lift-hold-timeout.ts";
@@ -18,7 +20,7 @@ export type { RuleAction } from "./rule.ts";
 
 /** Every kind of alert. A new one is a module in this folder and an entry here (and its name in AlertType). */
 // `any`: each module's type list and details differ; the map below is how they are told apart
-const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, cameraFaultAlert, chargerCommandAlert, deviceSilentAlert];
+const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, cameraFaultAlert, chargerCommandAlert, deviceSilentAlert, ingestBackPressureAlert, stateQuarantinedAlert];
 
 /** The module of each alert type, for rendering. */
 export const alertTypeModule = new Map<AlertType, AlertTypeModule<AlertType, unknown>>(modules.flatMap((m) => Object.keys(m.names).map((t) => [t as AlertType, m])));
@@ -44,6 +46,14 @@ export function cameraStatusRules(s: GatewayEvents["camera.status"], cfg: Alerts
 
 export function chargerCommandRules(f: GatewayEvents["charger.command_failed"], cfg: AlertsConfig): RuleAction[] {
   return modules.flatMap((m) => m.onChargerCommandFailed?.(f, cfg) ?? []);
+}
+
+export function backPressureRules(b: GatewayEvents["gateway.backpressure"], cfg: AlertsConfig): RuleAction[] {
+  return modules.flatMap((m) => m.onBackPressure?.(b, cfg) ?? []);
+}
+
+export function stateQuarantinedRules(q: GatewayEvents["state.quarantined"], cfg: AlertsConfig): RuleAction[] {
+  return modules.flatMap((m) => m.onStateQuarantined?.(q, cfg) ?? []);
 }
 
 export function chargerCommandDoneRules(d: GatewayEvents["charger.command_done"], cfg: AlertsConfig): RuleAction[] {

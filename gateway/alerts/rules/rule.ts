@@ -25,6 +25,8 @@ export interface AlertTypeModule<T extends AlertType = AlertType, D = unknown> {
   onCameraStatus?(status: GatewayEvents["camera.status"], cfg: AlertsConfig): RuleAction[];
   onChargerCommandFailed?(failure: GatewayEvents["charger.command_failed"], cfg: AlertsConfig): RuleAction[];
   onChargerCommandDone?(done: GatewayEvents["charger.command_done"], cfg: AlertsConfig): RuleAction[];
+  onBackPressure?(change: GatewayEvents["gateway.backpressure"], cfg: AlertsConfig): RuleAction[];
+  onStateQuarantined?(q: GatewayEvents["state.quarantined"], cfg: AlertsConfig): RuleAction[];
 }
 
 /** An alert to raise, with its details typed by its module. */
