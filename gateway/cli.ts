@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { deviceKinds } from "../devices/index.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { registerConsoleUserCommands } from "./console/cli.ts";
 import { features } from "./features.ts";
 import { Gateway } from "./gateway.ts";
 import { loadImages } from "./images.ts";
@@ -17,6 +18,11 @@ function positive(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number");
   return n;
+}
+
+function deviceMode(value: string): "mqtt" | "vendor" {
+  if (value !== "mqtt" && value !== "vendor") throw new InvalidArgumentError("mqtt or vendor");
+  return value;
 }
 
 /** `lift=3,charger=5` -> { lift: 3, charger: 5 } */
@@ -74,10 +80,11 @@ export function buildProgram(): Command {
     .option("--models <dir>", "a folder with the detector's weights, used instead of downloading them", "../shared/models")
     .option("--rate <n>", "simulated seconds per real second", positive, 1)
     .option("--counts <spec>", "devices per kind, e.g. lift=30,gate=4,charger=30,throw=40", counts)
-    .action(async (opts: { config?: string; images: string; models: string; rate: number; counts?: Record<string, number> }) => {
+    .option("--devices <mode>", "mqtt: every device on MQTT; vendor: gates and throw cameras as Hikvision pushers and Dahua event streams, two lift cameras over RTSP", deviceMode, "mqtt")
+    .action(async (opts: { config?: string; images: string; models: string; rate: number; counts?: Record<string, number>; devices: "mqtt" | "vendor" }) => {
       // node-opcua (the simulated lift controller) loads only for the demo: other commands stay quiet and quick
       const { startDemo } = await import("./simulate/demo.ts");
-      const demo = await startDemo(configFrom(opts.config), { images: opts.images, models: opts.models, rate: opts.rate, ...(opts.counts ? { counts: opts.counts } : {}) }, (line) => console.log(line));
+      const demo = await startDemo(configFrom(opts.config), { images: opts.images, models: opts.models, rate: opts.rate, devices: opts.devices, ...(opts.counts ? { counts: opts.counts } : {}) }, (line) => console.log(line));
       untilSignal(() => demo.stop());
     });
 
@@ -114,6 +121,8 @@ export function buildProgram(): Command {
 
   registerDeviceCommands(program);
   for (const feature of features) feature.commands?.(program);
+  // after the features: `console` itself comes with the alerts feature that serves the console
+  registerConsoleUserCommands(program);
 
   program
     .command("schema")

@@ -22,7 +22,13 @@ const brokerSchema = z
     url: z.string().regex(/^mqtts?:\/\//, "must start with mqtt:// or mqtts://").optional(),
     username: z.string().optional(),
     password: z.string().optional(),
+    /** external: stable across restarts, so the broker resumes the gateway's session */
     clientId: z.string().default("linli-gateway"),
+    /**
+     * external: how long the broker keeps the gateway's session and queues its QoS 1 messages
+     * while the gateway is away (the broker's own cap applies too); 0 for a clean session
+     */
+    sessionExpirySec: z.number().int().min(0).max(4_294_967_295).default(86_400),
     /**
      * external: an MQTT 5 shared-subscription group ($share/<group>/...), so that several gateways
      * behind one broker cluster split a district's traffic instead of each taking all of it
@@ -54,8 +60,16 @@ const influxSchema = z.strictObject({
     .prefault({}),
   spool: z
     .strictObject({
-      /** oldest points are dropped, and counted, past this size */
+      /** the spool's bound on disk; past it, `whenFull` applies */
       maxBytes: z.number().int().min(1_024).default(512 * 1024 * 1024),
+      /**
+       * dropOldest: the oldest spooled points are dropped (counted) and devices are always
+       * acknowledged; refuseNew: nothing spooled is dropped, QoS 1 messages go unacknowledged
+       * (devices keep and resend them) until InfluxDB takes the backlog
+       */
+      whenFull: z.enum(["dropOldest", "refuseNew"]).default("dropOldest"),
+      /** full: an acknowledged message survives a power cut; normal: only a crash of the process (faster) */
+      sync: z.enum(["full", "normal"]).default("full"),
     })
     .prefault({}),
 });

@@ -1,5 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { DeviceEvent } from "../devices/types.ts";
+import type { BackPressure } from "./influx/writer.ts";
+import type { Quarantined } from "./storage/quarantine.ts";
 
 /** A message the ingest path refused, with the reason it is counted under. */
 export interface Rejection {
@@ -32,6 +34,10 @@ export type RejectReason =
 export interface GatewayEvents {
   "device.event": DeviceEvent;
   "device.rejected": Rejection;
+  /** the spool stopped (`on`) or resumed (`off`) taking points: QoS 1 devices go unacknowledged meanwhile */
+  "gateway.backpressure": BackPressure & { site: string };
+  /** a damaged state file was moved aside at start and replaced by a fresh one (gateway/storage) */
+  "state.quarantined": Quarantined & { site: string };
 }
 
 type Listener<K extends keyof GatewayEvents> = (payload: GatewayEvents[K]) => void;

@@ -18,14 +18,19 @@ import { sendJson } from "./http/routes.ts";
 import { HttpServer } from "./http/server.ts";
 import { sinkFor } from "./influx/connect.ts";
 import { Spool } from "./influx/spool.ts";
-import { InfluxWriter } from "./influx/writer.ts";
+import type { Point } from "./influx/point.ts";
+import { InfluxWriter, type BackPressure } from "./influx/writer.ts";
+import { RecentKeys } from "./ingest/dedup.ts";
 import { IngestRouter } from "./ingest/router.ts";
 import { gatewayTopic } from "./ingest/topic.ts";
 import { createLogger } from "./log.ts";
 import { allMeasurements } from "./measurements.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { pointContext } from "./privacy.ts";
+import { DahuaIngest } from "./push/dahua-ingest.ts";
 import { PushIngest } from "./push/ingest.ts";
+import { reportStateDamage } from "./storage/damage-report.ts";
+import type { Quarantined } from "./storage/quarantine.ts";
 
 export interface GatewayOptions {
   log?: Logger;
@@ -33,7 +38,7 @@ export interface GatewayOptions {
 
 async function connectBroker(config: Config, gate: CommandGate, metrics: GatewayMetrics, log: Logger, dataDir: string): Promise<MqttLink> {
   const b = config.broker;
-  if (b.mode === "embedded") return EmbeddedBroker.start({ host: b.host, port: b.port, site: config.site, security: config.security, metrics: metrics.registry, log, dataDir, commandGate: gate });
+  if (b.mode === "embedded") return EmbeddedBroker.start({ host: b.host, port: b.port, site: config.site, security: config.security, metrics: metrics.registry, log, dataDir, commandGate: gate, awaitConsumer: true });
   return ExternalBroker.connect({
     url: b.url as string,
     clientId: b.clientId,
@@ -41,6 +46,8 @@ async function connectBroker(config: Config, gate: CommandGate, metrics: Gateway
     password: b.password,
     statusTopic: gatewayTopic(config.site, "status"),
     shareGroup: b.shareGroup,
+    sessionExpirySec: b.sessionExpirySec,
+    awaitConsumer: true,
   });
 }
 
@@ -75,12 +82,19 @@ export class Gateway {
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const metrics = new GatewayMetrics(config.site);
+    // before any store opens its file, so a damaged one found at start is logged and counted
+    // the alerts feature opens its own database as it starts: what is found meanwhile waits for it to listen
+    const damaged: Quarantined[] = [];
+    let announceDamage = (q: Quarantined) => void damaged.push(q);
+    const unwatchDamage = reportStateDamage(dataDir, log, metrics, (q) => announceDamage(q));
 
+    // the bus is made with the core, after the writer: the writer's news waits for it
+    let announceBackPressure: (change: BackPressure) => void = () => {};
     let writer: InfluxWriter | undefined;
     let spool: Spool | undefined;
     if (config.influx.enabled) {
       const i = config.influx;
-      spool = new Spool(join(dataDir, "spool.db"), i.spool.maxBytes);
+      spool = new Spool(join(dataDir, "spool.db"), i.spool);
       writer = new InfluxWriter(
         sinkFor(config.influx, allMeasurements),
         spool,
@@ -88,6 +102,7 @@ export class Gateway {
         { batchSize: i.batchSize, flushIntervalMs: i.flushIntervalMs, minDelayMs: i.retry.minDelayMs, maxDelayMs: i.retry.maxDelayMs },
         metrics,
         log.child({ part: "influx" }),
+        (change) => announceBackPressure(change),
       );
       writer.start();
     }
@@ -95,30 +110,48 @@ export class Gateway {
     const gate = commandGateFor(config);
     const mqtt = await connectBroker(config, gate, metrics, log, dataDir);
     const core = assembleCore({ config, mqtt, gate, writePoint: writer ? (p) => writer.write(p) : () => {}, metrics: metrics.registry, log, dataDir });
+    announceBackPressure = (change) => core.bus.emit("gateway.backpressure", { ...change, site: config.site });
+    // one PointContext: without a salt its hash key is random, and MQTT and push must hash alike
+    const points = pointContext(config.privacy);
+    // one duplicate memory: an event both pushed and published is one event
+    const recent = new RecentKeys(config.ingest.dedupWindow);
+    // a device is acknowledged (PUBACK, HTTP 200) once its points are on disk
+    const commit = writer ? (p: readonly Point[]) => writer.writeDurably(p) : async () => {};
+    // consuming from now on: a persistent session's backlog arrives as soon as the link is up
+    const router = new IngestRouter(core, deviceKinds, metrics, points, recent, commit);
+    await router.start();
     const routes = core.http;
     routes.add("GET", "/metrics", async (_req, res) => {
       const body = await metrics.registry.metrics();
       res.writeHead(200, { "content-type": metrics.registry.contentType });
       res.end(body);
     });
-    routes.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok", site: config.site, ...metrics.totals }));
+    routes.add("GET", "/healthz", (_req, res) => {
+      // 503 while devices go unacknowledged, so a monitor that only reads the status sees it
+      const backPressure = writer?.backPressure;
+      if (backPressure) sendJson(res, 503, { status: "backpressure", site: config.site, backPressure, ...metrics.totals });
+      else sendJson(res, 200, { status: "ok", site: config.site, ...metrics.totals });
+    });
     const http = config.http.enabled ? await HttpServer.start(routes, config.http.host, config.http.port, log) : undefined;
 
     const gateway = new Gateway(core, metrics, writer, spool, http);
+    gateway.#cleanup.push(unwatchDamage);
     gateway.#cleanup.push(keepEvidenceFor(core.evidence, config.evidence.retentionDays, log.child({ part: "evidence" })));
     const health = new HealthPoints(core, metrics, hostname());
     await health.start();
     gateway.#running.push(health);
-    gateway.#running.push(...(await startFeatures(features, core)));
-    // one PointContext: without a salt its hash key is random, and MQTT and push must hash alike
-    const points = pointContext(config.privacy);
-    const router = new IngestRouter(core, deviceKinds, metrics, points);
-    await router.start();
     gateway.#running.push(router);
+    gateway.#running.push(...(await startFeatures(features, core)));
+    router.open();
+    announceDamage = (q) => void core.bus.emit("state.quarantined", { ...q, site: config.site });
+    for (const q of damaged.splice(0)) announceDamage(q);
     if (config.push.enabled) {
-      const push = new PushIngest(core, deviceKinds, metrics, points);
+      const push = new PushIngest(core, deviceKinds, metrics, points, recent, commit);
       push.start();
       gateway.#running.push({ name: "push", stop: async () => push.stop() });
+      const dahua = new DahuaIngest(core, deviceKinds, metrics, points, recent);
+      dahua.start();
+      gateway.#running.push({ name: "dahua", stop: async () => dahua.stop() });
     }
     await mqtt.publish(gatewayTopic(config.site, "status"), "online", { qos: 1, retain: true });
     log.info({ site: config.site, broker: config.broker.mode, influx: config.influx.enabled ? `${config.influx.url} (v${config.influx.version})` : "off", http: http ? `${config.http.host}:${http.port}` : "off" }, "linli gateway started");

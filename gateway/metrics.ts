@@ -1,5 +1,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { RejectReason } from "./events.ts";
+import type { RefusedReason } from "./influx/sink.ts";
+
+/** Why the spool refuses points: its bound under refuseNew, or the disk/file failing. */
+export type BackPressureReason = "spool_full" | "spool_unwritable";
 
 /** The gateway's totals since start: the /healthz keys, and what the `gateway` measurement samples. */
 export interface GatewayTotals {
@@ -86,6 +90,10 @@ export class GatewayMetrics {
   readonly #spoolPoints = new Level(this.registry, { name: "linli_spool_points", help: "Points waiting in the on-disk spool" });
   readonly #spoolBytes = new Level(this.registry, { name: "linli_spool_bytes", help: "Bytes waiting in the on-disk spool" });
   readonly #spoolDropped = new Tally<Record<never, string>>(this.registry, { name: "linli_spool_dropped_total", help: "Points dropped because the spool was full" });
+  readonly #refused = new Tally<{ reason: RefusedReason }>(this.registry, { name: "linli_points_refused_total", help: "Points InfluxDB refused for what they are (the others of their batch were written), by InfluxDB's reason", labelNames: ["reason"] });
+  readonly #unacknowledged = new Tally<{ reason: BackPressureReason }>(this.registry, { name: "linli_messages_unacknowledged_total", help: "QoS 1 messages left unacknowledged because the spool could not take their points (the device resends them)", labelNames: ["reason"] });
+  readonly #backPressure = new Level(this.registry, { name: "linli_backpressure", help: "1 while the spool refuses new points and QoS 1 devices are not acknowledged" });
+  readonly #quarantined = new Tally<{ store: string }>(this.registry, { name: "linli_state_quarantined_total", help: "State files found damaged at start, moved aside and replaced by fresh ones", labelNames: ["store"] });
 
   constructor(site: string) {
     this.registry.setDefaultLabels({ site });
@@ -121,6 +129,22 @@ export class GatewayMetrics {
     this.#spoolDropped.add({}, n);
   }
 
+  pointsRefused(reason: RefusedReason, n: number): void {
+    this.#refused.add({ reason }, n);
+  }
+
+  unacknowledged(reason: BackPressureReason, n: number): void {
+    this.#unacknowledged.add({ reason }, n);
+  }
+
+  setBackPressure(on: boolean): void {
+    this.#backPressure.value = on ? 1 : 0;
+  }
+
+  stateQuarantined(store: string): void {
+    this.#quarantined.add({ store });
+  }
+
   /** A snapshot of the totals since start. */
   get totals(): Readonly<GatewayTotals> {
     return {
@@ -133,6 +157,10 @@ export class GatewayMetrics {
       spoolBytes: this.#spoolBytes.value,
       spoolDropped: this.#spoolDropped.total,
     };
+  }
+
+  get refusedByReason(): ReadonlyMap<RefusedReason, number> {
+    return new Map([...this.#refused.series()].map((s) => [s.labels.reason, s.value]));
   }
 
   get rejectedByReason(): ReadonlyMap<RejectReason, number> {

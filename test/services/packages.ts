@@ -5,9 +5,10 @@ import { execFileSync } from "node:child_process";
  * VictoriaMetrics (the InfluxDB 2.x write API), Chromium and a CJK font for the console, and
  * Debian's PyTorch, torchvision and onnx for `linli models train` (gateway/detector/train/python.ts),
  * ffmpeg for the RTSP lift cameras (gateway/cameras) and GStreamer's RTSP server, through Debian's
- * python3-gi, as the camera they read in the tests. .ci/run installs the same list.
+ * python3-gi, as the camera they read in the tests, and poppler-utils (pdftoppm) to render work order PDFs.
+ * .ci/run installs the same list.
  */
-export const TEST_PACKAGES = ["influxdb", "mosquitto", "mosquitto-clients", "victoria-metrics", "chromium", "fonts-wqy-microhei", "openssl", "python3-torch", "python3-torchvision", "python3-onnx", "ffmpeg", "python3-gi", "gir1.2-gst-rtsp-server-1.0", "gstreamer1.0-plugins-good"];
+export const TEST_PACKAGES = ["influxdb", "mosquitto", "mosquitto-clients", "victoria-metrics", "chromium", "fonts-wqy-microhei", "openssl", "python3-torch", "python3-torchvision", "python3-onnx", "ffmpeg", "python3-gi", "gir1.2-gst-rtsp-server-1.0", "gstreamer1.0-plugins-good", "poppler-utils"];
 
 function installed(pkg: string): boolean {
   try {
