@@ -136,12 +136,10 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
     await device.publishAsync("linli/demo/charger/charger-03/alarm", JSON.stringify({ ts: Date.now(), alarmId: "a-1", port: 3, type: "smoke", value: 1, threshold: 1 }), { qos: 1 });
     await waitFor("the smoke alert", () => a.changes.some((c) => c.alert.type === "charger_smoke"), 3_000);
     await signIn(desk, url, "zhang");
-    // a supervisor lands in the guard room, whose nav links to the work orders
-    await Promise.all([desk.waitForURL(/\/orders$/), desk.click("#nav-orders")]);
-    const alertCard = desk.locator('#alerts [data-type="charger_smoke"]');
-    await alertCard.waitFor({ timeout: 3_000 });
-    await expect(alertCard.locator(".place").textContent()).resolves.toBe("3号口 · charger-03");
-    await Promise.all([desk.waitForURL(/\/orders\/WO-/), alertCard.locator("button.create-from-alert").click()]);
+    // a supervisor lands in the guard room: the alarm's own card makes it a work order
+    const guardRoomCard = desk.locator('#alerts article[data-type="charger_smoke"]');
+    await guardRoomCard.waitFor({ timeout: 3_000 });
+    await Promise.all([desk.waitForURL(/\/orders\/WO-/), guardRoomCard.locator("button.to-order").click()]);
     orderId = decodeURIComponent(desk.url().split("/orders/")[1]!);
     await desk.locator("#order .badge.state").waitFor();
     await expect(stateOf(desk)).resolves.toBe("open");

@@ -15,7 +15,7 @@ export function consolePage(lang: Lang, user: string, timeZone: string, labellin
 <html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${t("title")}</title>
 <link rel="stylesheet" href="/console.css">
-${jsonScript("linli-config", { lang, timeZone, user, strings: pageStrings(lang) })}
+${jsonScript("linli-config", { lang, timeZone, user, orders, strings: pageStrings(lang) })}
 <script src="/console.js" defer></script>
 </head><body>
 <header>
@@ -187,6 +187,26 @@ async function portCommand(a, action, button) {
   }
 }
 
+/** Turns the alert into a work order (gateway/orders) and opens it, for whoever may assign orders. */
+async function toOrder(a, button) {
+  button.disabled = true;
+  try {
+    const res = await fetch("/api/orders/action", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "from-alert", alertId: a.id }) });
+    if (res.status === 401) return location.reload();
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error || res.status);
+    location.href = "/orders/" + encodeURIComponent(body.order.id);
+  } catch (err) {
+    alert(S.ui.failed + ": " + err.message);
+    button.disabled = false;
+  }
+}
+
+function orderButton(a) {
+  if (!CFG.orders || a.state === "resolved") return null;
+  return h("div", { className: "actions order" }, h("button", { className: "to-order", onclick: (ev) => toOrder(a, ev.currentTarget) }, S.ui.toOrder));
+}
+
 function portButtons(a) {
   if (a.place.kind !== "charger" || typeof a.place.port !== "number") return null;
   return h("div", { className: "actions port" },
@@ -255,6 +275,7 @@ function card(a) {
         h("button", { className: "resolve", onclick: (ev) => act("resolve", a.id, note.value, ev.currentTarget) }, S.ui.resolve)),
       holdButtons(a),
       portButtons(a),
+      orderButton(a),
       a.muted ? null : muteControl(a)),
     snapshotBox(a));
 }

@@ -23,6 +23,8 @@ export const ui = {
   labelling: { zh: "标注", en: "Labelling" },
   /** the work order pages (gateway/orders) */
   orders: { zh: "工单", en: "Work orders" },
+  /** the alert card's button that makes it a work order */
+  toOrder: { zh: "转工单", en: "To work order" },
   /** the devices page (gateway/devices-page) */
   devices: { zh: "设备", en: "Devices" },
   none: { zh: "当前没有未处理的告警", en: "No open alerts" },
