@@ -62,7 +62,10 @@ export class ExternalBroker implements MqttLink {
    */
   #holdAcknowledgements(client: MqttClient): void {
     type Send = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
-    const internal = client as unknown as { _sendPacket: Send };
+    const internal = client as unknown as { _sendPacket?: Send };
+    // mqtt.js' private sender, as in 5.x: should a release rename it, wait in handleMessage instead
+    // (one commit per message, but never a PUBACK before the points are on disk)
+    if (typeof internal._sendPacket !== "function") return this.#waitInHandleMessage(client);
     const send = internal._sendPacket.bind(client);
     const waitFor = new Map<number, Promise<void>>();
     let tail: Promise<unknown> = Promise.resolve();
@@ -94,6 +97,22 @@ export class ExternalBroker implements MqttLink {
         }
         if (client.stream === stream && !stream.destroyed) send(packet);
       })();
+    };
+  }
+
+  #waitInHandleMessage(client: MqttClient): void {
+    client.handleMessage = (packet, callback) => {
+      const settled = packet.cmd === "publish" ? this.#settling.get(packet) : undefined;
+      if (!settled) return callback();
+      const stream = client.stream;
+      settled.then(
+        () => {
+          if (client.stream === stream) callback();
+        },
+        () => {
+          if (client.stream === stream) stream.destroy();
+        },
+      );
     };
   }
 
