@@ -6,10 +6,13 @@ const net = (group: string) =>
   `(SELECT sum("count") AS "n" FROM "gate_pass" WHERE ${PLATE_PASSED} AND "direction" = 'in' AND $timeFilter${group}), ` +
   `(SELECT -1 * sum("count") AS "n" FROM "gate_pass" WHERE ${PLATE_PASSED} AND "direction" = 'out' AND $timeFilter${group})`;
 
+/** the parking feature's count after each entry, exit or staff correction (docs/parking.md) */
+const PARKING = `FROM "parking_occupancy" WHERE ${SITE} AND $timeFilter`;
+
 export const gates = board({
   uid: "linli-gates",
   title: "门禁与停车",
-  description: "Gates and parking: entries and exits per gate per hour, vehicles inside (in minus out), refused entries, recognition confidence.",
+  description: "Gates and parking: entries and exits per gate per hour, vehicles inside (in minus out), refused entries, recognition confidence; cars in each car park and free spaces (gateway/parking).",
   tags: ["gates"],
   panels: [
     stat({
@@ -79,6 +82,35 @@ export const gates = board({
       targets: [
         q("A", `SELECT mean("confidence") AS "mean", min("confidence") AS "min" FROM "gate_pass" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "method" fill(none)`, {
           alias: "$tag_method $col",
+        }),
+      ],
+    }),
+    stat({
+      title: "各车场场内车辆",
+      description: "Cars in each car park now, as the parking feature counts them: entries minus exits at its gates, reset by staff counts (the nightly count, the parking page).",
+      unit: "short",
+      steps: INFO,
+      gridPos: at(0, 23, 6, 8),
+      targets: [q("A", `SELECT last("cars") AS "cars" ${PARKING} GROUP BY "car_park"`, { alias: "$tag_car_park" })],
+    }),
+    stat({
+      title: "各车场空余车位",
+      description: "Free spaces in each car park now: its capacity minus the cars counted inside. Red when fewer than 5.",
+      unit: "short",
+      steps: BETTER(5, 20),
+      gridPos: at(6, 23, 6, 8),
+      targets: [q("A", `SELECT last("free") AS "free" ${PARKING} GROUP BY "car_park"`, { alias: "$tag_car_park" })],
+    }),
+    timeseries({
+      title: "车场占用",
+      description: "Cars in each car park over the range, against its capacity; a step with no entry or exit is a staff count.",
+      unit: "short",
+      steps: INFO,
+      gridPos: at(12, 23, 12, 8),
+      interval: "5m",
+      targets: [
+        q("A", `SELECT last("cars") AS "cars", last("capacity") AS "capacity" ${PARKING} GROUP BY time($__interval), "car_park" fill(previous)`, {
+          alias: "$tag_car_park $col",
         }),
       ],
     }),

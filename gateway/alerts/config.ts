@@ -87,6 +87,8 @@ const rulesSchema = z.strictObject({
   backPressure: z.boolean().default(true),
   /** a damaged state file (spool, alerts, learning, evidence index, pending commands) was moved aside at start */
   stateQuarantined: z.boolean().default(true),
+  /** a car on the parking deny list read at a car park entry (gateway/parking) */
+  parkingDeniedPlate: z.boolean().default(true),
   /** per kind, e.g. { throw: 300000 }: overrides the kind's own silentAfterMs; 0 switches a kind off */
   silentAfterMs: z.record(z.string(), z.number().int().min(0)).default({}),
   /** how often silence is checked */
@@ -111,6 +113,7 @@ export const alertsConfigSchema = z.strictObject({
       deviceSilent: z.enum(severities).default("warning"),
       backPressure: z.enum(severities).default("critical"),
       stateQuarantined: z.enum(severities).default("warning"),
+      parkingDeniedPlate: z.enum(severities).default("warning"),
     })
     .prefault({}),
   escalation: z

@@ -18,7 +18,7 @@ import { AuditLog } from "../audit-log.ts";
 import { AlertEngine } from "./engine.ts";
 import { alertMeasurements, alertPoint } from "./measurements.ts";
 import { withRetry } from "./retry.ts";
-import { backPressureRules, cameraStatusRules, stateQuarantinedRules, chargerCommandDoneRules, chargerCommandRules, deviceRules, holdRules, liftAlertRules, type RuleAction } from "./rules/index.ts";
+import { backPressureRules, cameraStatusRules, stateQuarantinedRules, chargerCommandDoneRules, chargerCommandRules, deviceRules, holdRules, liftAlertRules, parkingDeniedPlateRules, type RuleAction } from "./rules/index.ts";
 import { SilenceWatcher } from "./silence.ts";
 import { AlertStore } from "./store.ts";
 import type { AlertChange, EvidenceRef } from "./types.ts";
@@ -118,6 +118,7 @@ export class AlertsFeature implements Feature {
       core.bus.on("charger.command_done", (d) => this.#apply(chargerCommandDoneRules(d, cfg))),
       core.bus.on("gateway.backpressure", (b) => this.#apply(backPressureRules(b, cfg))),
       core.bus.on("state.quarantined", (q) => this.#apply(stateQuarantinedRules(q, cfg))),
+      core.bus.on("parking.denied_plate", (p) => this.#apply(parkingDeniedPlateRules(p, cfg))),
     );
 
     const every = (ms: number, fn: () => void) => {

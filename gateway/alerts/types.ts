@@ -19,7 +19,8 @@ export type AlertType =
   | "camera_fault"
   | "device_silent"
   | "ingest_backpressure"
-  | "state_quarantined";
+  | "state_quarantined"
+  | "parking_denied_plate";
 
 /** Where it happened, as precisely as the source knows. */
 export interface Place {

@@ -7,6 +7,8 @@ import type { Alert, AlertChange } from "../../gateway/alerts/types.ts";
 import { workOrderPoint } from "../../gateway/orders/measurements.ts";
 import type { OrderEvent, OrderType, WorkOrder } from "../../gateway/orders/types.ts";
 import { allMeasurements } from "../../gateway/measurements.ts";
+import { parkingOccupancy } from "../../gateway/parking/measurements.ts";
+import { pointOf } from "../../gateway/influx/point.ts";
 import { pointContext } from "../../gateway/privacy.ts";
 import { checkPoint } from "../../gateway/influx/validate.ts";
 import { seededRandom } from "../../gateway/simulate/fleet.ts";
@@ -15,7 +17,7 @@ import { writePastDay } from "../../gateway/simulate/past-day.ts";
 /**
  * The data the boards are proven against: a simulated day through the real ingest pipeline
  * (`writePastDay`, lift holds included), plus what that mode does not produce because it runs no
- * detector, no alert engine, no work orders and no memory sampler. Those supplements are written
+ * detector, no alert engine, no work orders, no parking counts and no memory sampler. Those supplements are written
  * here through the writers' own point builders where they have one (alerts: alertPoint; work
  * orders: workOrderPoint), and the schema check in dashboards.test.ts still holds every panel to docs/schema.md.
  */
@@ -137,6 +139,36 @@ function supplements(o: SeedOptions): Point[] {
     step("done", order.doneAt, "li", "done");
     order.signedOffAt = order.doneAt + 600_000;
     step("signed_off", order.signedOffAt, "zhang", "signed_off");
+  }
+
+  // parking: two car parks counted through the day, cars leaving in the morning and back in the
+  // evening, each entry or exit one point, and a staff count every night at 02:00
+  const parks = [
+    { id: "B1", capacity: 400, cars: 330 },
+    { id: "east", capacity: 60, cars: 45 },
+  ];
+  const parkingPoint = (park: (typeof parks)[number], change: "entry" | "exit" | "correction", ts: number) =>
+    pointOf(parkingOccupancy, { tags: { site: o.site, car_park: park.id, change }, fields: { cars: park.cars, capacity: park.capacity, free: park.capacity - park.cars }, ts });
+  for (let t = start; t <= o.end; t += 60_000) {
+    const hour = new Date(t).getUTCHours();
+    // China Standard Time: out from 07:00 to 10:00, back from 17:00 to 21:00
+    const local = (hour + 8) % 24;
+    const outRate = local >= 7 && local < 10 ? 0.6 : 0.1;
+    const inRate = local >= 17 && local < 21 ? 0.6 : 0.1;
+    for (const park of parks) {
+      if (random() < inRate && park.cars < park.capacity) {
+        park.cars++;
+        out.push(parkingPoint(park, "entry", t + 1_000));
+      }
+      if (random() < outRate && park.cars > 0) {
+        park.cars--;
+        out.push(parkingPoint(park, "exit", t + 2_000));
+      }
+      if (local === 2 && new Date(t).getUTCMinutes() === 0) {
+        park.cars = Math.max(0, park.cars - 2);
+        out.push(parkingPoint(park, "correction", t + 3_000));
+      }
+    }
   }
   return out;
 }

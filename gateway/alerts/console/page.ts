@@ -4,12 +4,20 @@ import type { Lang } from "../../i18n.ts";
 import { pageStrings, ui } from "./strings.ts";
 
 /** The alerts console: the page, its style and its script. Long because it is one page's markup, not logic. */
-/**
- * `labelling`: whether site learning serves its labelling page, so the nav links to it; `orders`:
- * whether the account may open work orders (gateway/orders), where alerts become orders; `devices`:
- * whether the devices page (gateway/devices-page) is served.
- */
-export function consolePage(lang: Lang, user: string, timeZone: string, labelling: boolean, orders = false, devices = false): string {
+/** The other pages the nav links to, when they are served (and, for work orders, the account may assign them). */
+export interface ConsoleLinks {
+  /** site learning's labelling page */
+  labelling: boolean;
+  /** work orders (gateway/orders), where alerts become orders: also turns on the cards' 转工单 button */
+  orders: boolean;
+  /** the devices page (gateway/devices-page) */
+  devices: boolean;
+  /** car parking (gateway/parking) */
+  parking: boolean;
+}
+
+export function consolePage(lang: Lang, user: string, timeZone: string, links: ConsoleLinks): string {
+  const { labelling, orders, devices, parking } = links;
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   return `<!doctype html>
 <html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -20,7 +28,7 @@ ${jsonScript("linli-config", { lang, timeZone, user, orders, strings: pageString
 </head><body>
 <header>
   <h1>${t("title")}</h1>
-  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button><button id="tab-channels" class="tab">${t("channels")}</button>${labelling ? `<a id="nav-learning" class="tab" href="/learning">${t("labelling")}</a>` : ""}${orders ? `<a id="nav-orders" class="tab" href="/orders">${t("orders")}</a>` : ""}${devices ? `<a id="nav-devices" class="tab" href="/devices">${t("devices")}</a>` : ""}</nav>
+  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button><button id="tab-channels" class="tab">${t("channels")}</button>${labelling ? `<a id="nav-learning" class="tab" href="/learning">${t("labelling")}</a>` : ""}${orders ? `<a id="nav-orders" class="tab" href="/orders">${t("orders")}</a>` : ""}${devices ? `<a id="nav-devices" class="tab" href="/devices">${t("devices")}</a>` : ""}${parking ? `<a id="nav-parking" class="tab" href="/parking">${t("parking")}</a>` : ""}</nav>
   <div class="right"><span id="conn" class="conn">…</span><span class="user">${escapeHtml(user)}</span>
   <a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
   <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>

@@ -45,7 +45,12 @@ export class AlertsConsole {
   start(): void {
     const { login } = this;
     const add = (method: string, path: string, handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>) => this.core.http.add(method, path, handler);
-    login.addRoutes(this.core.http, (session, lang) => consolePage(lang, session.displayName, this.cfg.timeZone, this.core.config.learning.enabled, this.core.config.orders.enabled && may(session.role, "orders.all"), this.core.config.devicesPage.enabled));
+    login.addRoutes(this.core.http, (session, lang) => consolePage(lang, session.displayName, this.cfg.timeZone, {
+        labelling: this.core.config.learning.enabled,
+        orders: this.core.config.orders.enabled && may(session.role, "orders.all"),
+        devices: this.core.config.devicesPage.enabled,
+        parking: this.core.config.parking.enabled && this.core.config.parking.carParks.length > 0,
+      }));
     add("GET", "/console.js", (req, res) => this.#asset(req, res, "text/javascript; charset=utf-8", consoleJs));
     add("GET", "/console.css", (req, res) => this.#asset(req, res, "text/css; charset=utf-8", consoleCss));
     add("GET", "/api/alerts", (req, res, url) => login.authed(req, res, () => sendJson(res, 200, { alerts: this.#view(this.store.unresolved(), login.lang(req, url)) })));

@@ -27,6 +27,8 @@ export const ui = {
   toOrder: { zh: "转工单", en: "To work order" },
   /** the devices page (gateway/devices-page) */
   devices: { zh: "设备", en: "Devices" },
+  /** car parking (gateway/parking) */
+  parking: { zh: "停车", en: "Parking" },
   none: { zh: "当前没有未处理的告警", en: "No open alerts" },
   live: { zh: "实时连接", en: "Live" },
   offline: { zh: "连接中断，正在重连…", en: "Disconnected, reconnecting…" },

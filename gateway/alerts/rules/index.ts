@@ -13,6 +13,7 @@ import { liftFalseHoldsAlert } from "./lift-false-holds.ts";
 import { liftFaultAlert } from "./lift-fault.ts";
 import { liftHoldTimeoutAlert } from "./lift-hold-timeout.ts";
 import { liftHoldAlert } from "./lift-hold.ts";
+import { parkingDeniedPlateAlert } from "./parking-denied-plate.ts";
 import type { AlertTypeModule, RuleAction } from "./rule.ts";
 import { throwAlert } from "./throw.ts";
 
@@ -20,7 +21,7 @@ export type { RuleAction } from "./rule.ts";
 
 /** Every kind of alert. A new one is a module in this folder and an entry here (and its name in AlertType). */
 // `any`: each module's type list and details differ; the map below is how they are told apart
-const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, cameraFaultAlert, chargerCommandAlert, deviceSilentAlert, ingestBackPressureAlert, stateQuarantinedAlert];
+const modules: readonly AlertTypeModule<any, any>[] = [throwAlert, chargerAlert, liftHoldAlert, liftHoldTimeoutAlert, liftFaultAlert, liftFalseHoldsAlert, cameraFaultAlert, chargerCommandAlert, deviceSilentAlert, ingestBackPressureAlert, stateQuarantinedAlert, parkingDeniedPlateAlert];
 
 /** The module of each alert type, for rendering. */
 export const alertTypeModule = new Map<AlertType, AlertTypeModule<AlertType, unknown>>(modules.flatMap((m) => Object.keys(m.names).map((t) => [t as AlertType, m])));
@@ -58,4 +59,8 @@ export function stateQuarantinedRules(q: GatewayEvents["state.quarantined"], cfg
 
 export function chargerCommandDoneRules(d: GatewayEvents["charger.command_done"], cfg: AlertsConfig): RuleAction[] {
   return modules.flatMap((m) => m.onChargerCommandDone?.(d, cfg) ?? []);
+}
+
+export function parkingDeniedPlateRules(p: GatewayEvents["parking.denied_plate"], cfg: AlertsConfig): RuleAction[] {
+  return modules.flatMap((m) => m.onParkingDeniedPlate?.(p, cfg) ?? []);
 }

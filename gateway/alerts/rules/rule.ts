@@ -27,6 +27,7 @@ export interface AlertTypeModule<T extends AlertType = AlertType, D = unknown> {
   onChargerCommandDone?(done: GatewayEvents["charger.command_done"], cfg: AlertsConfig): RuleAction[];
   onBackPressure?(change: GatewayEvents["gateway.backpressure"], cfg: AlertsConfig): RuleAction[];
   onStateQuarantined?(q: GatewayEvents["state.quarantined"], cfg: AlertsConfig): RuleAction[];
+  onParkingDeniedPlate?(p: GatewayEvents["parking.denied_plate"], cfg: AlertsConfig): RuleAction[];
 }
 
 /** An alert to raise, with its details typed by its module. */

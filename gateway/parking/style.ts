@@ -1,0 +1,43 @@
+/** The parking page's style: the console's dark look; car park cards that fill a 1080p screen and stack on a 360 px phone. */
+export const parkingCss = String.raw`
+*{box-sizing:border-box}
+body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,sans-serif;background:#101820;color:#e8eef2}
+header{display:flex;align-items:center;flex-wrap:wrap;gap:10px 24px;padding:10px 20px;background:#1b2631;border-bottom:1px solid #2c3e50;position:sticky;top:0;z-index:2}
+header h1{font-size:18px;margin:0}
+nav{display:flex;gap:6px}
+.tab{border:1px solid #34495e;color:#c8d6e5;padding:6px 14px;border-radius:6px;font-size:14px;text-decoration:none}
+.tab.active{background:#2e86de;border-color:#2e86de;color:#fff}
+.right{margin-left:auto;display:flex;align-items:center;gap:14px;font-size:13px;color:#9fb3c3}
+.right form{margin:0}.link{background:none;border:0;color:#9fb3c3;cursor:pointer;font-size:13px;text-decoration:underline}
+.lang{color:#9fb3c3}
+main{padding:14px 20px 40px}
+[hidden]{display:none !important}
+h2{font-size:16px;margin:18px 0 10px;color:#fff}
+.note,.meta{color:#9fb3c3;font-size:13px}
+.empty{background:#1b2631;border-radius:8px;padding:18px 16px;color:#c8d6e5;font-size:15px;list-style:none}
+.parks{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:10px}
+.park{background:#1b2631;border-radius:8px;padding:12px 14px;border-left:6px solid #27ae60;min-width:0}
+.park.full{border-left-color:#e74c3c}
+.park .head{display:flex;gap:8px;align-items:baseline}.park .name{font-weight:bold;font-size:17px}
+.park .cars{font-size:24px;margin:6px 0;color:#fff}
+.bar{height:8px;background:#0f1a24;border-radius:4px;overflow:hidden}.bar span{display:block;height:100%;background:#2e86de}
+.line{margin:6px 0 0;font-size:14px;color:#c8d6e5;overflow-wrap:anywhere}
+.badge{display:inline-block;font-size:12px;padding:2px 8px;border-radius:10px;background:#34495e;color:#fff}
+.badge.full,.badge.deny{background:#c0392b}.badge.resident{background:#1e8449}.badge.visitor{background:#7d6608}
+.row{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end;margin-top:10px;font-size:13px;color:#9fb3c3}
+.row label{display:flex;flex-direction:column;gap:3px;flex:1 1 140px;min-width:0}
+input,select{background:#0f1a24;color:#fff;border:1px solid #34495e;border-radius:6px;padding:8px;font-size:15px;min-height:40px;width:100%}
+button{padding:8px 14px;border:1px solid #2e86de;border-radius:6px;background:#2e86de;color:#fff;font-size:14px;cursor:pointer;min-height:40px}
+button.remove{background:#233140;border-color:#34495e;margin-left:auto}
+.rows{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px}
+.row-item{background:#1b2631;border-radius:8px;padding:8px 12px;display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center;min-width:0}
+.row-item .plate{font-family:ui-monospace,monospace;font-weight:bold;word-break:break-all}
+.status{color:#f5b041;font-size:14px;min-height:1em}
+.updated{color:#7f8c8d;font-size:12px;margin-top:14px}
+@media (max-width:820px){
+  header{padding:8px 12px;gap:6px 12px}header h1{font-size:15px;width:100%}
+  .right{margin-left:0}
+  main{padding:10px 10px 30px}
+  .parks{grid-template-columns:minmax(0,1fr)}
+}
+`;
