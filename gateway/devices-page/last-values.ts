@@ -13,9 +13,18 @@ export interface LastValues {
   throw?: { building: string; floor: number | null; at: number };
 }
 
+// one formatter per time zone: one made per gate pass took bench:ack from 14,000 to 5,700 msg/s and
+// the gateway's RSS from 290 MB to 1.6 GB
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The calendar day of `ts` in `timeZone`, as YYYY-MM-DD: a gate's count starts again at midnight there. */
 export function dayOf(ts: number, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(ts);
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(ts);
 }
 
 /**
