@@ -14,9 +14,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { parseConfig, type ConfigInput } from "../gateway/config.ts";
-import { Gateway } from "../gateway/gateway.ts";
-import { createLogger } from "../gateway/log.ts";
+import type { ConfigInput } from "../gateway/config.ts";
+import { startTestGateway } from "../test/services/gateway.ts";
 import { freePort, waitFor } from "../test/services/ports.ts";
 
 const { values: args } = parseArgs({ options: { messages: { type: "string", default: "40000" }, external: { type: "boolean", default: false } } });
@@ -53,33 +52,20 @@ function publish(url: string): Promise<void> {
   });
 }
 
-async function run(label: string, broker: ConfigInput["broker"], sync: "full" | "normal", brokerUrl?: string): Promise<{ label: string; rate: number }> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "linli-bench-ack-"));
-  const port = await freePort();
+async function run(label: string, broker: ConfigInput["broker"], sync: "full" | "normal"): Promise<{ label: string; rate: number }> {
   const dead = await freePort();
-  const config = parseConfig({
-    logLevel: "silent",
-    dataDir,
-    detector: { enabled: false },
-    lift: { enabled: false },
-    alerts: { enabled: false },
-    learning: { enabled: false },
-    chargers: { enabled: false },
-    http: { enabled: false },
-    broker: { port, ...broker },
-    influx: { url: `http://127.0.0.1:${dead}`, spool: { sync } },
-  });
-  const gateway = await Gateway.start(config, { log: createLogger("silent") });
+  // the tests' gateway: features that judge frames or alert are off, the rest as a site runs them
+  const gw = await startTestGateway({ http: { enabled: false }, ...(broker ? { broker } : {}), influx: { url: `http://127.0.0.1:${dead}`, spool: { sync } } });
+  const totals = () => gw.gateway.metrics.totals;
   try {
     const t0 = performance.now();
-    await publish(brokerUrl ?? `mqtt://127.0.0.1:${port}`);
-    await waitFor("every point spooled", () => gateway.metrics.totals.spoolPoints >= MESSAGES, 120_000, 5).catch((e: Error) => {
-      throw new Error(`${e.message}: ${JSON.stringify(gateway.metrics.totals)}`);
+    await publish(gw.brokerUrl);
+    await waitFor("every point spooled", () => totals().spoolPoints >= MESSAGES, 120_000, 5).catch((e: Error) => {
+      throw new Error(`${e.message}: ${JSON.stringify(totals())}`);
     });
     return { label, rate: MESSAGES / ((performance.now() - t0) / 1000) };
   } finally {
-    await gateway.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await gw.stop();
   }
 }
 
@@ -100,8 +86,8 @@ if (args.external) {
     }
   });
   const url = `mqtt://127.0.0.1:${mport}`;
-  rows.push(await run("external mosquitto, spool.sync full", { mode: "external", url, clientId: "bench-gw" }, "full", url));
-  rows.push(await run("external mosquitto, spool.sync normal", { mode: "external", url, clientId: "bench-gw" }, "normal", url));
+  rows.push(await run("external mosquitto, spool.sync full", { mode: "external", url, clientId: "bench-gw" }, "full"));
+  rows.push(await run("external mosquitto, spool.sync normal", { mode: "external", url, clientId: "bench-gw" }, "normal"));
   mosq.kill();
   rmSync(dir, { recursive: true, force: true });
 }

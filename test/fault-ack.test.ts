@@ -27,6 +27,16 @@ const random = seededRandom(SEED);
 const between = (minMs: number, maxMs: number) => minMs + Math.floor(random() * (maxMs - minMs));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** influxd stopped `afterMs` from now for 5 s, each step logged in `faults`. */
+async function influxOutage(influx: Influxd, afterMs: number, faults: string[], at: () => string): Promise<void> {
+  await sleep(afterMs);
+  await influx.pause();
+  faults.push(`${at()}: influxd stopped`);
+  await sleep(5_000);
+  await influx.resume();
+  faults.push(`${at()}: influxd started`);
+}
+
 /** Starts the gateway again and notes how long it took to answer /healthz (a backlog can slow a start). */
 async function restart(gw: GatewayProcess, faults: string[], at: () => string): Promise<void> {
   const t0 = Date.now();
@@ -154,14 +164,7 @@ describe("an acknowledged QoS 1 message is in InfluxDB exactly once", () => {
     const fleet = startPubackFleet({ url: `mqtt://127.0.0.1:${brokerPort}`, site: SITE, devices: 24, total, ratePerSec: 1_000, dir: work });
     cleanups.push(() => fleet.stop().then(() => undefined, () => undefined));
     const faults: string[] = [];
-    const outage = (async () => {
-      await sleep(between(3_000, 6_000));
-      await influx.pause();
-      faults.push(`${at()}: influxd stopped`);
-      await sleep(5_000);
-      await influx.resume();
-      faults.push(`${at()}: influxd started`);
-    })();
+    const outage = influxOutage(influx, between(3_000, 6_000), faults, at);
     let midStream = 0;
     for (let k = 0; k < 3; k++) {
       // short enough that all three kills fall inside the stream even with slow restarts
@@ -202,14 +205,7 @@ describe("an acknowledged QoS 1 message is in InfluxDB exactly once", () => {
     const fleet = startPubackFleet({ url: mosquitto.url, site: SITE, devices: 16, total, ratePerSec: 1_000, dir: work });
     cleanups.push(() => fleet.stop().then(() => undefined, () => undefined));
     const faults: string[] = [];
-    const outage = (async () => {
-      await sleep(between(2_000, 5_000));
-      await influx.pause();
-      faults.push(`${at()}: influxd stopped`);
-      await sleep(5_000);
-      await influx.resume();
-      faults.push(`${at()}: influxd started`);
-    })();
+    const outage = influxOutage(influx, between(2_000, 5_000), faults, at);
 
     await sleep(between(1_000, 2_500));
     await gw.kill();

@@ -1,6 +1,6 @@
 import { loginUi } from "../console/login-page.ts";
 import type { RejectReason } from "../events.ts";
-import type { Lang, Texts } from "../i18n.ts";
+import { inLang, type Lang, type Texts } from "../i18n.ts";
 import type { DeviceState } from "./roster.ts";
 
 /** The devices page's words, Chinese first. `{name}` placeholders are filled by the page script. */
@@ -82,6 +82,6 @@ export const rejectNames = {
 
 /** Everything the page script needs to render in one language. */
 export function pageStrings(lang: Lang) {
-  const pick = (table: Record<string, Texts>) => Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v[lang]]));
+  const pick = <K extends string>(table: Record<K, Texts>) => inLang(table, lang);
   return { ui: pick(ui), states: pick(stateNames), kinds: pick(kindNames), doors: pick(doorNames), rejects: pick(rejectNames) };
 }

@@ -1,5 +1,5 @@
 import { loginUi } from "../console/login-page.ts";
-import type { Lang, Texts } from "../i18n.ts";
+import { inLang, type Lang, type Texts } from "../i18n.ts";
 
 /** The parking page's words, Chinese first. `{name}` placeholders are filled by the page script. */
 export const ui = {
@@ -54,6 +54,6 @@ export const listNames = {
 
 /** Everything the page script needs to render in one language. */
 export function pageStrings(lang: Lang) {
-  const pick = (table: Record<string, Texts>) => Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v[lang]]));
+  const pick = <K extends string>(table: Record<K, Texts>) => inLang(table, lang);
   return { ui: pick(ui), lists: pick(listNames) };
 }

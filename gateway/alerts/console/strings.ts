@@ -1,5 +1,5 @@
 import { loginUi } from "../../console/login-page.ts";
-import type { Lang, Texts } from "../../i18n.ts";
+import { inLang, type Lang, type Texts } from "../../i18n.ts";
 import { eventNames, severityNames, stateNames } from "../i18n.ts";
 import { typeNames } from "../rules/index.ts";
 
@@ -87,7 +87,6 @@ export const ui = {
 
 /** Everything the page script needs to render in one language. */
 export function pageStrings(lang: Lang) {
-  const pick = <K extends string>(table: Record<K, Record<Lang, string>>) =>
-    Object.fromEntries(Object.entries(table).map(([k, v]) => [k, (v as Record<Lang, string>)[lang]])) as Record<K, string>;
+  const pick = <K extends string>(table: Record<K, Record<Lang, string>>) => inLang(table, lang);
   return { ui: pick(ui), types: pick(typeNames), severities: pick(severityNames), states: pick(stateNames), events: pick(eventNames) };
 }

@@ -1,6 +1,6 @@
 import { loginUi } from "../../console/login-page.ts";
 import { LINLI_CLASSES, type LinliClass } from "../../detector/labels/classes.ts";
-import type { Lang, Texts } from "../../i18n.ts";
+import { inLang, type Lang, type Texts } from "../../i18n.ts";
 
 /** The labelling page's words, Chinese first. `{name}` placeholders are filled by the page script. */
 export const ui = {
@@ -110,6 +110,6 @@ export const classNames = {
 
 /** Everything the page script needs to render in one language. */
 export function pageStrings(lang: Lang) {
-  const pick = <K extends string>(table: Record<K, Texts>) => Object.fromEntries(Object.entries<Texts>(table).map(([k, v]) => [k, v[lang]])) as Record<K, string>;
+  const pick = <K extends string>(table: Record<K, Texts>) => inLang(table, lang);
   return { ui: pick(ui), reasons: pick(reasonNames), verdicts: pick(verdictNames), classes: pick(classNames), classOrder: [...LINLI_CLASSES] };
 }

@@ -1,16 +1,7 @@
+import { guardRoomCss } from "../../console/guard-room-css.ts";
+
 /** The labelling page's style: the console's dark look; one column on a phone, the frame first. */
-export const labellingCss = String.raw`
-*{box-sizing:border-box}
-body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,sans-serif;background:#101820;color:#e8eef2}
-header{display:flex;align-items:center;flex-wrap:wrap;gap:10px 24px;padding:10px 20px;background:#1b2631;border-bottom:1px solid #2c3e50;position:sticky;top:0;z-index:2}
-header h1{font-size:18px;margin:0}
-nav{display:flex;gap:6px}
-.tab{border:1px solid #34495e;color:#c8d6e5;padding:6px 14px;border-radius:6px;font-size:14px;text-decoration:none}
-.tab.active{background:#2e86de;border-color:#2e86de;color:#fff}
-.right{margin-left:auto;display:flex;align-items:center;gap:14px;font-size:13px;color:#9fb3c3}
-.right form{margin:0}.link{background:none;border:0;color:#9fb3c3;cursor:pointer;font-size:13px;text-decoration:underline}
-.lang{color:#9fb3c3}
-main{padding:14px 20px 40px}
+export const labellingCss = String.raw`${guardRoomCss}
 .progress{margin:0 0 12px;font-size:16px;color:#fff}
 .layout{display:grid;grid-template-columns:minmax(0,1fr) 340px;gap:18px;align-items:start}
 .editor{min-width:0}

@@ -2,7 +2,7 @@ import { typeNames as alertTypeNames } from "../../alerts/rules/index.ts";
 import { domHelperJs } from "../../console/dom-script.ts";
 import { escapeHtml, jsonScript } from "../../console/html.ts";
 import { staffCss, staffHeader } from "../../console/nav.ts";
-import type { Lang, Texts } from "../../i18n.ts";
+import { inLang, type Lang, type Texts } from "../../i18n.ts";
 import { may } from "../../staff/roles.ts";
 import { eventNames, reasonNames, stateNames, typeNames } from "../strings.ts";
 import type { Actor } from "../workflow.ts";
@@ -51,7 +51,7 @@ const ui = {
   supervisor: { zh: "主管", en: "Supervisor" },
 } satisfies Record<string, Texts>;
 
-const pick = <K extends string>(names: Record<K, Texts>, lang: Lang) => Object.fromEntries(Object.entries<Texts>(names).map(([k, v]) => [k, v[lang]])) as Record<K, string>;
+const pick = inLang;
 
 /** The work order pages (list, and one order): phone first, server-rendered frame, DOM-built content. */
 export function ordersPage(lang: Lang, timeZone: string, actor: Actor, view: "list" | "detail", id?: string): string {
