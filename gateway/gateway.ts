@@ -20,7 +20,7 @@ import { sinkFor } from "./influx/connect.ts";
 import { Spool } from "./influx/spool.ts";
 import type { Point } from "./influx/point.ts";
 import { InfluxWriter, type BackPressure } from "./influx/writer.ts";
-import { RecentKeys } from "./ingest/dedup.ts";
+import { IngestPipeline } from "./ingest/pipeline.ts";
 import { IngestRouter } from "./ingest/router.ts";
 import { gatewayTopic } from "./ingest/topic.ts";
 import { createLogger } from "./log.ts";
@@ -113,12 +113,13 @@ export class Gateway {
     announceBackPressure = (change) => core.bus.emit("gateway.backpressure", { ...change, site: config.site });
     // one PointContext: without a salt its hash key is random, and MQTT and push must hash alike
     const points = pointContext(config.privacy);
-    // one duplicate memory: an event both pushed and published is one event
-    const recent = new RecentKeys(config.ingest.dedupWindow);
+    // one pipeline for MQTT and push, so one duplicate memory: an event both pushed and published is one event
+    const { ingest } = config;
+    const pipeline = new IngestPipeline(deviceKinds, { site: config.site, maxClockSkewMs: ingest.maxClockSkewMs, dedupWindow: ingest.dedupWindow, maxBytes: ingest.maxBytes, pointContext: points, counters: metrics });
     // a device is acknowledged (PUBACK, HTTP 200) once its points are on disk
     const commit = writer ? (p: readonly Point[]) => writer.writeDurably(p) : async () => {};
     // consuming from now on: a persistent session's backlog arrives as soon as the link is up
-    const router = new IngestRouter(core, deviceKinds, metrics, points, recent, commit);
+    const router = new IngestRouter(core, pipeline, commit);
     await router.start();
     const routes = core.http;
     routes.add("GET", "/metrics", async (_req, res) => {
@@ -146,10 +147,10 @@ export class Gateway {
     announceDamage = (q) => void core.bus.emit("state.quarantined", { ...q, site: config.site });
     for (const q of damaged.splice(0)) announceDamage(q);
     if (config.push.enabled) {
-      const push = new PushIngest(core, deviceKinds, metrics, points, recent, commit);
+      const push = new PushIngest(core, pipeline, metrics, commit);
       push.start();
       gateway.#running.push({ name: "push", stop: async () => push.stop() });
-      const dahua = new DahuaIngest(core, deviceKinds, metrics, points, recent);
+      const dahua = new DahuaIngest(core, pipeline, metrics);
       dahua.start();
       gateway.#running.push({ name: "dahua", stop: async () => dahua.stop() });
     }

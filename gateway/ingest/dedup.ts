@@ -1,7 +1,7 @@
 /**
- * Remembers the last `capacity` keys, oldest forgotten first, to refuse repeated event ids. One
- * instance is shared by every path into the gateway (MQTT, HTTP push), so an event that arrives by
- * both is one event.
+ * Remembers the last `capacity` keys, oldest forgotten first, to refuse repeated event ids. The
+ * gateway's one IngestPipeline holds it for every path in (MQTT, HTTP push, Dahua streams), so an
+ * event that arrives by two is one event.
  */
 export class RecentKeys {
   readonly #keys = new Set<string>();

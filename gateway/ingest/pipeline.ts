@@ -16,8 +16,6 @@ export interface PipelineOptions {
   pointContext: PointContext;
   /** every outcome but `ignored` is counted here */
   counters: IngestCounters;
-  /** the duplicate memory, shared by every pipeline of a gateway; without it the pipeline keeps its own of `dedupWindow` keys */
-  recent?: RecentKeys;
   now?: () => number;
 }
 
@@ -48,7 +46,7 @@ export class IngestPipeline {
     private readonly options: PipelineOptions,
   ) {
     this.#kinds = new Map(kinds.map((k) => [k.kind, k]));
-    this.#recent = options.recent ?? new RecentKeys(options.dedupWindow);
+    this.#recent = new RecentKeys(options.dedupWindow);
     this.#now = options.now ?? Date.now;
   }
 

@@ -1,12 +1,10 @@
-import type { DeviceEvent, DeviceKind, PointContext } from "../../devices/types.ts";
+import type { DeviceEvent } from "../../devices/types.ts";
 import type { InboundMessage } from "../broker/link.ts";
 import type { Core } from "../core.ts";
 import type { Rejection } from "../events.ts";
 import type { Feature } from "../feature.ts";
 import type { Point } from "../influx/point.ts";
-import type { GatewayMetrics } from "../metrics.ts";
-import type { RecentKeys } from "./dedup.ts";
-import { IngestPipeline } from "./pipeline.ts";
+import type { IngestPipeline } from "./pipeline.ts";
 import { gatewayTopic, siteDeviceFilter } from "./topic.ts";
 
 /** Events held for the features while they start; past this, the oldest go (their points do not). */
@@ -26,23 +24,17 @@ type Held = { name: "device.event"; payload: DeviceEvent } | { name: "device.rej
  */
 export class IngestRouter implements Feature {
   readonly name = "ingest";
-  readonly #pipeline: IngestPipeline;
   #held: Held[] | undefined = [];
   #heldDropped = 0;
   #stopped = false;
 
   constructor(
     private readonly core: Core,
-    kinds: readonly DeviceKind[],
-    metrics: GatewayMetrics,
-    pointContext: PointContext,
-    recent: RecentKeys,
+    /** the gateway's one pipeline, shared with HTTP push: one duplicate memory for every path */
+    private readonly pipeline: IngestPipeline,
     /** resolves once the points are on disk; rejects when the spool cannot take them */
     private readonly commit: (points: readonly Point[]) => Promise<void>,
-  ) {
-    const { site, ingest } = core.config;
-    this.#pipeline = new IngestPipeline(kinds, { site, maxClockSkewMs: ingest.maxClockSkewMs, dedupWindow: ingest.dedupWindow, maxBytes: ingest.maxBytes, pointContext, counters: metrics, recent });
-  }
+  ) {}
 
   async start(): Promise<void> {
     // never unsubscribed: a persistent session keeps the subscription, so the broker queues for it
@@ -60,7 +52,7 @@ export class IngestRouter implements Feature {
   #take(message: InboundMessage): Promise<void> | undefined {
     // stopping: the spool closes next, so the sender keeps the message for the next run
     if (this.#stopped) return Promise.reject(new Error("the gateway is stopping"));
-    const outcome = this.#pipeline.accept(message);
+    const outcome = this.pipeline.accept(message);
     if (outcome.status === "ignored") return undefined;
     if (outcome.status === "rejected") {
       const rejection = { topic: message.topic, reason: outcome.reason, detail: outcome.detail, receivedAt: Date.now() };
@@ -77,7 +69,7 @@ export class IngestRouter implements Feature {
     if (dedupKey === undefined) return committed;
     return committed.catch((err: unknown) => {
       // the device sends it again, and that resend must be taken, not refused as a duplicate
-      this.#pipeline.forget(dedupKey);
+      this.pipeline.forget(dedupKey);
       throw err;
     });
   }

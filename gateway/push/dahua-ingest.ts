@@ -1,9 +1,7 @@
 import { Counter, Gauge } from "prom-client";
-import type { DeviceKind, PointContext } from "../../devices/types.ts";
 import type { Core } from "../core.ts";
 import type { RejectReason } from "../events.ts";
-import { IngestPipeline, type IngestCounters } from "../ingest/pipeline.ts";
-import type { RecentKeys } from "../ingest/dedup.ts";
+import type { IngestCounters, IngestPipeline } from "../ingest/pipeline.ts";
 import { deviceTopic, gatewayTopic } from "../ingest/topic.ts";
 import { DahuaAttach, type AttachFault } from "./dahua-attach.ts";
 import type { DahuaDeviceConfig } from "./dahua-config.ts";
@@ -47,13 +45,11 @@ export class DahuaIngest {
 
   constructor(
     private readonly core: Core,
-    kinds: readonly DeviceKind[],
+    /** the gateway's one pipeline, shared with MQTT and push */
+    pipeline: IngestPipeline,
     private readonly counters: IngestCounters,
-    pointContext: PointContext,
-    recent: RecentKeys,
   ) {
-    const { site, ingest } = core.config;
-    this.#pipeline = new IngestPipeline(kinds, { site, maxClockSkewMs: ingest.maxClockSkewMs, dedupWindow: ingest.dedupWindow, maxBytes: ingest.maxBytes, pointContext, counters, recent });
+    this.#pipeline = pipeline;
     const registers = [core.metrics];
     this.#metrics = {
       up: new Gauge({ name: "linli_dahua_up", help: "1 while the Dahua device's event stream is attached, 0 while it is down", labelNames: ["device"], registers }),

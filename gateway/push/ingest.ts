@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter } from "prom-client";
-import type { DeviceEvent, DeviceKind, PointContext } from "../../devices/types.ts";
+import type { DeviceEvent } from "../../devices/types.ts";
 import type { Core } from "../core.ts";
 import { sha256Hex } from "../evidence/store.ts";
 import type { RejectReason } from "../events.ts";
 import { sendJson } from "../http/routes.ts";
 import type { Point } from "../influx/point.ts";
-import type { RecentKeys } from "../ingest/dedup.ts";
-import { IngestPipeline, type IngestCounters } from "../ingest/pipeline.ts";
+import type { IngestCounters, IngestPipeline } from "../ingest/pipeline.ts";
 import { deviceTopic, gatewayTopic } from "../ingest/topic.ts";
 import type { DeviceEntry } from "../security/registry.ts";
 import { AllowList } from "./allow.ts";
@@ -35,7 +34,7 @@ const writeJson: Writer = (res, _req, a) => sendJson(res, a.status, { status: a.
  * HTTP push ingest: devices that POST their events (Hikvision ISAPI "HTTP listening", generic JSON
  * webhooks) are checked against the address allow-list, logged in against the device registry
  * (Basic or Digest), their event mapped to linli's canonical payload and handed to an
- * IngestPipeline built with the router's options, counters and duplicate memory, as if it had
+ * the gateway's one IngestPipeline, the router's (so one duplicate memory), as if it had
  * arrived on `linli/<site>/<kind>/<deviceId>/<channel>`; its outcome is handled as the router
  * handles it, and the pictures it carried go to the evidence store.
  */
@@ -49,16 +48,15 @@ export class PushIngest {
 
   constructor(
     private readonly core: Core,
-    kinds: readonly DeviceKind[],
+    /** the gateway's one pipeline, shared with MQTT: an event pushed and published is one event */
+    pipeline: IngestPipeline,
     counters: IngestCounters,
-    pointContext: PointContext,
-    recent: RecentKeys,
     /** resolves once the points are on disk (the answer waits for it); rejects when the spool cannot take them */
     private readonly commit: (points: readonly Point[]) => Promise<void>,
   ) {
-    const { site, ingest, push } = core.config;
+    const { push } = core.config;
     this.#counters = counters;
-    this.#pipeline = new IngestPipeline(kinds, { site, maxClockSkewMs: ingest.maxClockSkewMs, dedupWindow: ingest.dedupWindow, maxBytes: ingest.maxBytes, pointContext, counters, recent });
+    this.#pipeline = pipeline;
     this.#allow = new AllowList(push.allow);
     this.#auth = new PushAuth(() => core.config.security.registry, push.digest, core.log);
     this.#requests = (core.metrics.getSingleMetric("linli_push_requests_total") as Counter<"vendor" | "outcome"> | undefined) ??
