@@ -51,20 +51,43 @@ function streamEventId(ctx: DahuaMapContext, e: DahuaEvent, d: Record<string, un
 function trafficJunction(e: DahuaEvent, d: Record<string, unknown>, ctx: DahuaMapContext): DahuaMapped {
   const plate = str(at(d, "TrafficCar.PlateNumber")) ?? (str(at(d, "Object.ObjectType")) === "Plate" ? str(at(d, "Object.Text")) : undefined);
   if (!plate) return { kind: "ignored", reason: "TrafficJunction without a plate read" };
-  const way = str(d.JunctionDirection) ?? str(at(d, "TrafficCar.DrivingDirection"));
-  const confidence = num(at(d, "Object.Confidence"));
-  const payload: Record<string, unknown> = {
-    method: "plate",
+  const payload = platePass(ctx, {
     plate,
-    plateColor: plateColor(at(d, "TrafficCar.PlateColor")),
-    direction: way === undefined ? undefined : ctx.config.direction[way],
-    granted: at(d, "TrafficCar.AllowUser") === true,
-    // Object.Confidence is 0–100 where sent; a 0 or none means the camera did not say: it decided
-    confidence: confidence !== undefined && confidence > 0 ? Math.min(1, confidence / 100) : 1,
+    color: at(d, "TrafficCar.PlateColor"),
+    way: str(d.JunctionDirection) ?? str(at(d, "TrafficCar.DrivingDirection")),
+    allowed: at(d, "TrafficCar.AllowUser"),
+    confidence: at(d, "Object.Confidence"),
     ts: eventTime(d),
     eventId: streamEventId(ctx, e, d, plate),
-  };
-  return { kind: "event", payload: defined(payload) };
+  });
+  return { kind: "event", payload };
+}
+
+/** What a plate read says, wherever in a Dahua message it sits. */
+interface PlateRead {
+  plate: string | undefined;
+  color: unknown;
+  way: string | undefined;
+  allowed: unknown;
+  confidence: unknown;
+  ts: number | undefined;
+  eventId: string;
+}
+
+/** The canonical gate payload of a plate read, the same for an attach-stream event and an ITC upload. */
+function platePass(ctx: Pick<DahuaMapContext, "config">, r: PlateRead): Record<string, unknown> {
+  const confidence = num(r.confidence);
+  return defined({
+    method: "plate",
+    plate: r.plate,
+    plateColor: plateColor(r.color),
+    direction: r.way === undefined ? undefined : ctx.config.direction[r.way],
+    granted: r.allowed === true,
+    // Confidence is 0–100 where sent; a 0 or none means the camera did not say: it decided
+    confidence: confidence !== undefined && confidence > 0 ? Math.min(1, confidence / 100) : 1,
+    ts: r.ts,
+    eventId: r.eventId,
+  });
 }
 
 /** AccessControl `Method`: 15 face, 1 card (Dahua HTTP API, access control events); other methods (password, fingerprint) have no canonical form. */
@@ -143,8 +166,6 @@ export function mapTollgate(body: unknown, ctx: Omit<DahuaMapContext, "kind" | "
   if (!picture || typeof picture !== "object") throw new MalformedUpload("no Picture object");
   const plate = str(at(picture, "Plate.PlateNumber"));
   const time = str(at(picture, "SnapInfo.AccurateTime")) ?? str(at(picture, "SnapInfo.SnapTime"));
-  const way = str(at(picture, "SnapInfo.Direction"));
-  const confidence = num(at(picture, "Plate.Confidence"));
   const pictures: UploadPicture[] = [];
   for (const key of PICTURES) {
     const content = str(at(picture, `${key}.Content`));
@@ -153,17 +174,16 @@ export function mapTollgate(body: unknown, ctx: Omit<DahuaMapContext, "kind" | "
     if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new MalformedUpload(`${key}.Content is not a base64 JPEG`);
     pictures.push({ name: `${key}.jpg`, bytes });
   }
-  const payload: Record<string, unknown> = {
-    method: "plate",
+  const payload = platePass(ctx, {
     plate,
-    plateColor: plateColor(at(picture, "Plate.PlateColor")),
-    direction: way === undefined ? undefined : ctx.config.direction[way],
-    granted: at(picture, "SnapInfo.AllowUser") === true,
-    confidence: confidence !== undefined && confidence > 0 ? Math.min(1, confidence / 100) : 1,
+    color: at(picture, "Plate.PlateColor"),
+    way: str(at(picture, "SnapInfo.Direction")),
+    allowed: at(picture, "SnapInfo.AllowUser"),
+    confidence: at(picture, "Plate.Confidence"),
     ts: localTime(time),
     eventId: eventIdOf(ctx.deviceId, undefined, [plate, time, str(at(picture, "SnapInfo.DeviceID")), str(at(picture, "NormalPic.PicName"))]),
-  };
-  return { payload: defined(payload), pictures };
+  });
+  return { payload, pictures };
 }
 
 function defined(o: Record<string, unknown>): Record<string, unknown> {
