@@ -58,17 +58,21 @@ for (const skewMs of [30_000, -30_000]) {
 }
 
 describe("clock skew alert through the lift alert path (real gateway, real controller)", () => {
-  it("raises a lift fault alert naming the skew for the controller's lifts", async () => {
+  it("raises a lift fault alert naming the skew for the controller's lifts, resolved when the clocks agree again", async () => {
     const sim = await startSimulatedController({ port: 0, lifts: ["K2"], timing, minFloor: 1, maxFloor: 10, clockSkewMs: 30_000 });
     const gw = await startTestGateway({
       influx: { enabled: false },
-      lift: { link: "opcua", opcua: { endpoint: sim.endpoint, reconnectInitialMs: 100, reconnectMaxMs: 500 }, lifts: { K2: {} } },
+      lift: { link: "opcua", opcua: { endpoint: sim.endpoint, reconnectInitialMs: 100, reconnectMaxMs: 500, clockCheckMs: 1_000, maxClockSkewMs: 20_000 }, lifts: { K2: {} } },
       alerts: { console: { enabled: false }, evidence: { fetch: false }, rules: { liftFaultGraceMs: 0 } },
     });
     try {
       const store = gw.gateway.feature(alertsFeature)?.store;
       const alert = await waitFor("the lift_fault alert for K2", () => store?.unresolved().find((a) => a.type === "lift_fault" && a.place.device === "K2"), 15_000);
-      expect(alert.summary).toMatch(/^lift controller clock 30\.0 s ahead of the gateway's/);
+      expect(alert.summary).toMatch(/^lift controller clock 30\.0 s ahead of the gateway's \(more than 20000 ms\)/);
+      // within the configured limit: not a fault any more, and the alert closes by itself
+      sim.setClockSkew(15_000);
+      await waitFor("the clock alert resolved", () => store?.get(alert.id)?.state === "resolved", 10_000);
+      expect(store?.unresolved().filter((a) => a.place.device === "K2")).toEqual([]);
     } finally {
       await gw.stop();
       await sim.stop();

@@ -39,6 +39,10 @@ export const liftConfigSchema = z
         /** reconnect backoff: first delay, doubled up to the max */
         reconnectInitialMs: z.number().int().min(50).default(500),
         reconnectMaxMs: z.number().int().min(100).default(10_000),
+        /** how often the controller's clock is read again (also on every reconnection) */
+        clockCheckMs: z.number().int().min(1_000).default(60_000),
+        /** controller and gateway clocks further apart than this raise a lift fault alert, resolved when they agree again */
+        maxClockSkewMs: z.number().int().min(100).default(1_000),
       })
       .prefault({}),
     /**

@@ -28,7 +28,8 @@ export interface LiftAlert {
   site: string;
   lift: string;
   ts: number;
-  kind: "max_hold" | "fault" | "fault_cleared" | "hold_write_failed" | "staff" | "false_holds";
+  /** clock_skew / clock_agreed: the controller's clock is off, or agrees again (apart from the guard's own faults) */
+  kind: "max_hold" | "fault" | "fault_cleared" | "hold_write_failed" | "staff" | "false_holds" | "clock_skew" | "clock_agreed";
   severity: "info" | "warning" | "critical";
   message: string;
   holdId?: string;

@@ -17,6 +17,8 @@ export async function openLink(cfg: LiftConfig, core: Pick<Core, "mqtt" | "confi
         samplingMs: cfg.opcua.samplingMs,
         reconnectInitialMs: cfg.opcua.reconnectInitialMs,
         reconnectMaxMs: cfg.opcua.reconnectMaxMs,
+        clockCheckMs: cfg.opcua.clockCheckMs,
+        maxClockSkewMs: cfg.opcua.maxClockSkewMs,
         onClockSkew: clockSkewAlerts(core),
         log: core.log,
       });
@@ -29,18 +31,19 @@ export async function openLink(cfg: LiftConfig, core: Pick<Core, "mqtt" | "confi
 }
 
 /**
- * A lift fault alert for every lift watched on the controller when its clock is off by more than the
- * allowed skew. Holds stay right (leases are written in the controller's time), but a controller
- * whose clock drifts needs someone to look: its own logs and timers are off, and a clock that
- * jumps between two measurements would shift a lease. Agreeing again is logged by the link; it
- * does not clear the alert, since `fault_cleared` would also close a real fault of the guard.
+ * A lift fault alert for every lift watched on the controller while its clock is off by more than
+ * `lift.opcua.maxClockSkewMs`, resolved when the clocks agree again. Holds stay right (leases are
+ * written in the controller's time), but a controller whose clock drifts needs someone to look: its
+ * own logs and timers are off, and a clock that jumps between two measurements would shift a lease.
+ * Its own alert kinds keep it apart from the guard's faults, which agreeing clocks must not close.
  */
 function clockSkewAlerts(core: Pick<Core, "config" | "log" | "bus">): (change: ClockSkewChange, lifts: readonly string[]) => void {
   const alert = liftAlerts(core);
   return (change, lifts) => {
-    if (!change.skewed) return;
-    const side = change.offsetMs > 0 ? "ahead of" : "behind";
-    const message = `lift controller clock ${(Math.abs(change.offsetMs) / 1000).toFixed(1)} s ${side} the gateway's (more than ${change.maxSkewMs} ms): leases are written in the controller's time; set the controller's clock (NTP)`;
-    for (const lift of lifts) alert(lift, "fault", "warning", message);
+    const offset = `${(Math.abs(change.offsetMs) / 1000).toFixed(1)} s ${change.offsetMs > 0 ? "ahead of" : "behind"} the gateway's`;
+    const message = change.skewed
+      ? `lift controller clock ${offset} (more than ${change.maxSkewMs} ms): leases are written in the controller's time; set the controller's clock (NTP)`
+      : `lift controller clock agrees with the gateway's again (${offset})`;
+    for (const lift of lifts) alert(lift, change.skewed ? "clock_skew" : "clock_agreed", change.skewed ? "warning" : "info", message);
   };
 }
