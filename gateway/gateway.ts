@@ -136,6 +136,8 @@ export class Gateway {
     const http = config.http.enabled ? await HttpServer.start(routes, config.http.host, config.http.port, log) : undefined;
 
     const gateway = new Gateway(core, metrics, writer, spool, http);
+    // first in, so stopped after every feature that sends through the channels
+    gateway.#running.push({ name: "channels", stop: () => core.channels.stop() });
     gateway.#cleanup.push(unwatchDamage);
     gateway.#cleanup.push(keepEvidenceFor(core.evidence, config.evidence.retentionDays, log.child({ part: "evidence" })));
     const health = new HealthPoints(core, metrics, hostname());

@@ -83,6 +83,36 @@ export async function startReceiver(reply: (r: Received, n: number) => { status:
   };
 }
 
+/** A WeCom group robot as its API is documented: the markdown message only, and 20 messages a minute, past which it refuses with errcode 45009. */
+export async function startWecomRobot(): Promise<Receiver & { refusals: number; problems: string[] }> {
+  const problems: string[] = [];
+  let refusals = 0;
+  const r = await startReceiver((req) => {
+    const b = req.body as { msgtype?: unknown; markdown?: { content?: unknown } };
+    const bad =
+      req.path !== "/cgi-bin/webhook/send" || req.query.get("key") !== "k"
+        ? "bad request line"
+        : JSON.stringify(Object.keys(b)) !== '["msgtype","markdown"]' || b.msgtype !== "markdown" || typeof b.markdown?.content !== "string"
+          ? "not a markdown message"
+          : Buffer.byteLength(b.markdown.content) > 4_096
+            ? "content over 4096 bytes"
+            : undefined;
+    if (bad) problems.push(bad);
+    const lastMinute = r.received.filter((x) => x.at > req.at - 60_000).length;
+    if (lastMinute > 20) {
+      refusals++;
+      return { status: 200, body: { errcode: 45_009, errmsg: "api freq out of limit" } };
+    }
+    return { status: 200, body: bad ? { errcode: 40_035, errmsg: bad } : { errcode: 0, errmsg: "ok" } };
+  });
+  return Object.assign(r, {
+    get refusals() {
+      return refusals;
+    },
+    problems,
+  });
+}
+
 let seq = 0;
 /** A throw event as a camera sends it (devices/throw.ts schema). */
 export function throwEvent(extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { PacedChannel, type Outgoing } from "../gateway/alerts/pacing.ts";
+import { PacedChannel, type Outgoing } from "../gateway/channels/pacing.ts";
 import type { AlertChange } from "../gateway/alerts/types.ts";
 
 function change(n: number): AlertChange {
@@ -26,8 +26,8 @@ describe("a paced channel over several minutes (fake timers)", () => {
 
   it("never sends more than perMinute in any 60 s, and every change is sent alone or in a digest, in order", async () => {
     const abort = new AbortController();
-    const requests: Array<{ at: number; out: Outgoing }> = [];
-    const channel = new PacedChannel("security", "wecom", { perMinute: 20, digestEveryMs: 10_000, signal: abort.signal }, async (out, slot) => {
+    const requests: Array<{ at: number; out: Outgoing<AlertChange> }> = [];
+    const channel = new PacedChannel<AlertChange>("security", "wecom", { perMinute: 20, digestEveryMs: 10_000, signal: abort.signal }, async (out, slot) => {
       await slot();
       requests.push({ at: Date.now(), out });
     });
@@ -55,7 +55,7 @@ describe("a paced channel over several minutes (fake timers)", () => {
   it("counts a message that fails for good as failed for each change in it, keeps the last error, and recovers", async () => {
     const abort = new AbortController();
     let fail = true;
-    const channel = new PacedChannel("liftco", "json", { perMinute: 2, digestEveryMs: 1_000, signal: abort.signal }, async (_out, slot) => {
+    const channel = new PacedChannel<AlertChange>("liftco", "json", { perMinute: 2, digestEveryMs: 1_000, signal: abort.signal }, async (_out, slot) => {
       await slot();
       if (fail) throw new Error("HTTP 503: busy");
     });

@@ -9,41 +9,11 @@ import { minuteOfDay, Router } from "../gateway/alerts/routing.ts";
 import type { Alert, AlertChange } from "../gateway/alerts/types.ts";
 import { hashPassword } from "../gateway/console/auth.ts";
 import { parseConfig } from "../gateway/config.ts";
-import { startAlertsGateway, startReceiver, throwEvent, type AlertsGateway, type Received, type Receiver } from "./alerts-fixtures.ts";
+import { startAlertsGateway, startReceiver, startWecomRobot, throwEvent, type AlertsGateway, type Received, type Receiver } from "./alerts-fixtures.ts";
 import { waitFor } from "./services/ports.ts";
 
 const TZ = "Asia/Shanghai";
 const GUARD = { user: "guard1", password: "correct horse 1" };
-
-/** A WeCom group robot as its API is documented: the markdown message only, and 20 messages a minute, past which it refuses with errcode 45009. */
-async function startWecomRobot(): Promise<Receiver & { refusals: number; problems: string[] }> {
-  const problems: string[] = [];
-  let refusals = 0;
-  const r = await startReceiver((req) => {
-    const b = req.body as { msgtype?: unknown; markdown?: { content?: unknown } };
-    const bad =
-      req.path !== "/cgi-bin/webhook/send" || req.query.get("key") !== "k"
-        ? "bad request line"
-        : JSON.stringify(Object.keys(b)) !== '["msgtype","markdown"]' || b.msgtype !== "markdown" || typeof b.markdown?.content !== "string"
-          ? "not a markdown message"
-          : Buffer.byteLength(b.markdown.content) > 4_096
-            ? "content over 4096 bytes"
-            : undefined;
-    if (bad) problems.push(bad);
-    const lastMinute = r.received.filter((x) => x.at > req.at - 60_000).length;
-    if (lastMinute > 20) {
-      refusals++;
-      return { status: 200, body: { errcode: 45_009, errmsg: "api freq out of limit" } };
-    }
-    return { status: 200, body: bad ? { errcode: 40_035, errmsg: bad } : { errcode: 0, errmsg: "ok" } };
-  });
-  return Object.assign(r, {
-    get refusals() {
-      return refusals;
-    },
-    problems,
-  });
-}
 
 const content = (r: Received) => (r.body as { markdown: { content: string } }).markdown.content;
 

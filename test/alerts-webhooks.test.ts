@@ -2,7 +2,8 @@ import { createHmac } from "node:crypto";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertsConfigSchema } from "../gateway/alerts/config.ts";
-import { webhookRequest } from "../gateway/alerts/webhook.ts";
+import { alertMessage } from "../gateway/alerts/messages.ts";
+import { webhookRequest } from "../gateway/channels/render.ts";
 import { startAlertsGateway, startReceiver, throwEvent, type AlertsGateway, type Received, type Receiver } from "./alerts-fixtures.ts";
 import { freePort, waitFor } from "./services/ports.ts";
 
@@ -168,7 +169,7 @@ describe("webhook bodies", () => {
       createdAt: now,
       lastAt: now,
     };
-    const req = webhookRequest({ type: "wecom", url: "http://127.0.0.1/x", minSeverity: "info", events: ["opened"] }, { event: "opened", alert, at: now }, cfg);
+    const req = webhookRequest({ type: "wecom", url: "http://127.0.0.1/x" }, alertMessage({ event: "opened", alert, at: now }, cfg));
     const content = (req.body as { markdown: { content: string } }).markdown.content;
     expect(Buffer.byteLength(content)).toBeLessThanOrEqual(4_096);
     expect(content.endsWith("…")).toBe(true);

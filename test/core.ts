@@ -75,6 +75,7 @@ export async function testCore(site = "demo", mqtt?: MqttLink, config: Record<st
     points,
     memory,
     cleanup: async () => {
+      await core.channels.stop();
       core.evidence.close();
       await rm(dataDir, { recursive: true, force: true });
       if (errors.length > 0) throw new Error(`bus listener errors: ${errors.map(String).join("; ")}`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { channelName, channelTargetShape, checkChannelTarget } from "../channels/config.ts";
 import { consoleConfigSchema } from "../console/config.ts";
 import { typeNames } from "./rules/index.ts";
 
@@ -9,19 +10,14 @@ export type Severity = (typeof severities)[number];
 export const notifyEvents = ["opened", "repeated", "escalated", "acknowledged", "resolved"] as const;
 export type NotifyEvent = (typeof notifyEvents)[number];
 
-const webhookSchema = z.strictObject({
-  /** wecom and dingtalk are the group-robot markdown messages; json posts the alert as it is */
-  type: z.enum(["wecom", "dingtalk", "json"]),
-  url: z.string().url(),
-  /** DingTalk "加签" secret (SEC...): the URL gets timestamp and an HMAC-SHA256 sign */
-  secret: z.string().optional(),
-  /** a name for logs and metrics; defaults to the type and position */
-  name: z.string().optional(),
-  minSeverity: z.enum(severities).default("info"),
-  events: z.array(z.enum(notifyEvents)).default(["opened", "acknowledged", "resolved"]),
-  /** messages this channel may be sent per minute; default by type (pacing.ts: 20 for the group robots) */
-  perMinute: z.number().int().min(1).max(10_000).optional(),
-});
+/** A chat channel alerts go to (gateway/channels/config.ts: a robot, a JSON webhook or an MQTT topic), and which alerts it wants. */
+const webhookSchema = z
+  .strictObject({
+    ...channelTargetShape,
+    minSeverity: z.enum(severities).default("info"),
+    events: z.array(z.enum(notifyEvents)).default(["opened", "acknowledged", "resolved"]),
+  })
+  .superRefine(checkChannelTarget);
 export type WebhookConfig = z.infer<typeof webhookSchema>;
 
 /** "HH:MM-HH:MM" in the site's time zone; the end is exclusive and may be past midnight (22:00-07:00). */
@@ -43,7 +39,7 @@ const routeSchema = z.strictObject({
   buildings: z.array(z.string()).optional(),
   /** the time of day the alert changed, in `alerts.timeZone`; absent: at all hours */
   hours: hoursSchema.optional(),
-  /** webhook names (`alerts.webhooks[].name`, or `<type>-<position>` when unnamed) */
+  /** channel names (`alerts.webhooks[].name`, or `<type>-<position>` when unnamed): robots, JSON webhooks or MQTT topics */
   to: z.array(z.string()).min(1),
 });
 export type RouteConfig = z.infer<typeof routeSchema>;
@@ -133,7 +129,7 @@ export const alertsConfigSchema = z.strictObject({
   /** which alerts go to which webhooks (routing.ts); empty: every webhook, filtered by its own events and minSeverity */
   routes: z.array(routeSchema).default([]),
   quietHours: z.array(quietHoursSchema).default([]),
-  /** per-channel pacing (pacing.ts): sent alone while the minute's budget is under half used, merged into digests past that */
+  /** every chat channel's pacing (gateway/channels/pacing.ts), whoever sends: alone while the minute's budget is under half used, merged into digests past that */
   pacing: z
     .strictObject({
       /** how long waiting alerts gather before they go as one digest */
@@ -142,6 +138,7 @@ export const alertsConfigSchema = z.strictObject({
       maxMuteHours: z.number().positive().default(168),
     })
     .prefault({}),
+  /** every chat channel's retry and timeout, whoever sends (gateway/channels) */
   retry: retrySchema.prefault({}),
   evidence: z
     .strictObject({
@@ -160,7 +157,7 @@ export const alertsConfigSchema = z.strictObject({
   console: consoleConfigSchema.prefault({}),
 }).superRefine((cfg, ctx) => {
   // a rule naming a webhook or a type that does not exist would silently route nothing
-  const names = new Set(cfg.webhooks.map(webhookName));
+  const names = new Set(cfg.webhooks.map((h, i) => channelName("alerts", h, i)));
   const knownTypes = Object.keys(typeNames);
   const checkTypes = (types: string[] | undefined, path: (string | number)[]) =>
     types?.forEach((t, i) => {
@@ -176,11 +173,6 @@ export const alertsConfigSchema = z.strictObject({
   cfg.quietHours.forEach((q, i) => checkTypes(q.types, ["quietHours", i, "types"]));
   if (names.size < cfg.webhooks.length) ctx.addIssue({ code: "custom", path: ["webhooks"], message: "webhook names must be unique" });
 });
-
-/** A webhook's name in logs, metrics, the console and routing rules: its own, or its type and position. */
-export function webhookName(hook: { name?: string | undefined; type: string }, index: number): string {
-  return hook.name ?? `${hook.type}-${index + 1}`;
-}
 
 export type AlertsConfig = z.infer<typeof alertsConfigSchema>;
 export type AlertsConfigInput = z.input<typeof alertsConfigSchema>;

@@ -1,13 +1,8 @@
 import { z } from "zod";
+import { channelTargetSchema } from "../channels/config.ts";
 
-const hookSchema = z.strictObject({
-  /** the group-robot markdown messages of the alert channels (gateway/alerts/webhook.ts), or the order as JSON */
-  type: z.enum(["wecom", "dingtalk", "json"]),
-  url: z.string().url(),
-  /** DingTalk "加签" secret */
-  secret: z.string().optional(),
-  name: z.string().optional(),
-});
+/** a chat channel (gateway/channels/config.ts): a robot, a JSON webhook or an MQTT topic; the same URL as an alert channel is the same channel, one budget */
+const hookSchema = channelTargetSchema;
 export type OrderHook = z.infer<typeof hookSchema>;
 
 export const ordersConfigSchema = z.strictObject({

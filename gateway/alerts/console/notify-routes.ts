@@ -4,7 +4,7 @@ import type { StaffConsole } from "../../console/staff-console.ts";
 import type { Core } from "../../core.ts";
 import { readJson, sendJson } from "../../http/routes.ts";
 import { MuteError, type DeviceMutes } from "../mutes.ts";
-import type { ChannelHealth } from "../pacing.ts";
+import type { ChannelHealth } from "../../channels/types.ts";
 
 /** Who did it, as the audit log names them: the account and, when it differs, the name it shows. */
 function who(s: Session): string {

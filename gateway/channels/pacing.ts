@@ -1,41 +1,16 @@
-import type { WebhookConfig } from "./config.ts";
-import type { AlertChange } from "./types.ts";
-
-/**
- * Messages a minute each type of channel is paced to when its webhook sets no `perMinute`: a WeCom
- * group robot takes 20 a minute and then refuses the sender (errcode 45009) for minutes, DingTalk's
- * custom robot documents the same 20; a JSON endpoint is the site's own server.
- */
-export const DEFAULT_PER_MINUTE: Record<WebhookConfig["type"], number> = { wecom: 20, dingtalk: 20, json: 120 };
+import type { ChannelHealth, ChannelType } from "./types.ts";
 
 const WINDOW_MS = 60_000;
 
-/** What one send carries: one change on its own, or several merged into a digest. */
-export type Outgoing = { alone: AlertChange } | { digest: AlertChange[] };
+/** What one send carries: one item on its own, or several merged into a digest. */
+export type Outgoing<T> = { alone: T } | { digest: T[] };
 
-export interface ChannelHealth {
-  name: string;
-  type: WebhookConfig["type"];
-  perMinute: number;
-  /** alerts delivered on their own */
-  sent: number;
-  /** alerts delivered counted in a digest */
-  digested: number;
-  /** alerts waiting for the channel's budget or the next digest */
-  queued: number;
-  /** alerts whose message the channel never took, after every retry */
-  failed: number;
-  /** the last message failed for good (true until one gets through) */
-  failing: boolean;
-  lastError?: string;
-  lastErrorAt?: number;
-  lastSentAt?: number;
-}
-
-export interface PacingOptions {
+export interface PacingOptions<T> {
   perMinute: number;
   digestEveryMs: number;
   signal: AbortSignal;
+  /** items of one key may go together in a digest; undefined: always alone (default: every item one key) */
+  digestKey?: (item: T) => string | undefined;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -53,34 +28,37 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * One channel's queue, one message at a time, paced so that no 60 s window holds more than `perMinute` requests (retries
- * included). While under half of the minute's budget is used, each change goes alone at once; past
- * that, changes wait and go together as one digest every `digestEveryMs`, so a burst costs a few
- * messages and the rest of the budget stays for what comes next. Nothing leaves the queue except
- * by being sent, alone or in a digest, or failing for good: every change is counted as one of them.
+ * included). While under half of the minute's budget is used, each item goes alone at once; past
+ * that, items wait and go together as one digest every `digestEveryMs` (those of the first waiting
+ * item's key; the others next), so a burst costs a few messages and the rest of the budget stays for
+ * what comes next. Nothing leaves the queue except by being sent, alone or in a digest, or failing
+ * for good: every item is counted as one of them.
  */
-export class PacedChannel {
-  readonly #queue: Array<{ change: AlertChange; queuedAt: number }> = [];
+export class PacedChannel<T> {
+  readonly #queue: Array<{ item: T; queuedAt: number }> = [];
   /** start times of requests within the last window */
   readonly #requests: number[] = [];
   #running: Promise<void> | undefined;
   readonly #health: ChannelHealth;
+  readonly #key: (item: T) => string | undefined;
 
   constructor(
     readonly name: string,
-    type: WebhookConfig["type"],
-    private readonly options: PacingOptions,
+    type: ChannelType,
+    private readonly options: PacingOptions<T>,
     /** sends one message with retries, calling `slot` before each attempt; rejects when it is given up */
-    private readonly send: (out: Outgoing, slot: () => Promise<void>) => Promise<void>,
+    private readonly send: (out: Outgoing<T>, slot: () => Promise<void>) => Promise<void>,
   ) {
     this.#health = { name, type, perMinute: options.perMinute, sent: 0, digested: 0, queued: 0, failed: 0, failing: false };
+    this.#key = options.digestKey ?? (() => "");
   }
 
   health(): ChannelHealth {
     return { ...this.#health, queued: this.#queue.length };
   }
 
-  push(change: AlertChange): void {
-    this.#queue.push({ change, queuedAt: Date.now() });
+  push(item: T): void {
+    this.#queue.push({ item, queuedAt: Date.now() });
     this.#running ??= this.#drain().finally(() => (this.#running = undefined));
   }
 
@@ -102,6 +80,18 @@ export class PacedChannel {
     this.#requests.push(Date.now());
   };
 
+  /** The first waiting item and every other of its key, in order, out of the queue. */
+  #takeDigest(): T[] {
+    const key = this.#key(this.#queue[0]!.item);
+    if (key === undefined) return [this.#queue.shift()!.item];
+    const taken: T[] = [];
+    for (let i = 0; i < this.#queue.length; ) {
+      if (this.#key(this.#queue[i]!.item) === key) taken.push(this.#queue.splice(i, 1)[0]!.item);
+      else i++;
+    }
+    return taken;
+  }
+
   async #drain(): Promise<void> {
     const { perMinute, digestEveryMs, signal } = this.options;
     const half = Math.ceil(perMinute / 2);
@@ -109,13 +99,13 @@ export class PacedChannel {
       const now = Date.now();
       const used = this.#used(now);
       const digestDue = this.#queue[0]!.queuedAt + digestEveryMs;
-      // what waited its digest time goes now, all of it in one message (alone when it is one change)
+      // what waited its digest time goes now, all of its key in one message (alone when it is one item)
       if (used < perMinute && now >= digestDue) {
-        await this.#deliver(this.#queue.splice(0).map((q) => q.change));
+        await this.#deliver(this.#takeDigest());
         continue;
       }
       if (used < half) {
-        await this.#deliver([this.#queue.shift()!.change]);
+        await this.#deliver([this.#queue.shift()!.item]);
         continue;
       }
       // past half the budget: wait for the digest to be due (and a request free), or for the window to slide below half
@@ -125,16 +115,16 @@ export class PacedChannel {
     }
   }
 
-  async #deliver(changes: AlertChange[]): Promise<void> {
-    const out: Outgoing = changes.length === 1 ? { alone: changes[0]! } : { digest: changes };
+  async #deliver(items: T[]): Promise<void> {
+    const out: Outgoing<T> = items.length === 1 ? { alone: items[0]! } : { digest: items };
     try {
       await this.send(out, this.#slot);
       if ("alone" in out) this.#health.sent++;
-      else this.#health.digested += changes.length;
+      else this.#health.digested += items.length;
       this.#health.failing = false;
       this.#health.lastSentAt = Date.now();
     } catch (err) {
-      this.#health.failed += changes.length;
+      this.#health.failed += items.length;
       this.#health.failing = true;
       this.#health.lastError = String(err).slice(0, 300);
       this.#health.lastErrorAt = Date.now();
