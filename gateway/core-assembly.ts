@@ -3,9 +3,12 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { deviceKinds } from "../devices/index.ts";
 import type { MqttLink } from "./broker/link.ts";
+import { groupEntries, channelEntries } from "./channels/entries.ts";
+import { ChannelService } from "./channels/service.ts";
 import { CommandGate } from "./commands/gate.ts";
 import { commandInbox } from "./commands/inbox.ts";
 import type { Config } from "./config.ts";
+import { ConsolePages } from "./console/pages.ts";
 import { EventBus } from "./events.ts";
 import { EvidenceStore } from "./evidence/store.ts";
 import type { HostCore } from "./feature-host.ts";
@@ -32,8 +35,18 @@ export interface CoreParts {
   onListenerError?: (event: string, err: unknown) => void;
 }
 
+/**
+ * The chat channels every feature sends through, one paced queue per destination. Their pacing and
+ * retry are `alerts.pacing` and `alerts.retry`, where they were set before other features used them.
+ */
+function channelsFor(parts: CoreParts): ChannelService {
+  const { config } = parts;
+  const { digestEveryMs } = config.alerts.pacing;
+  return new ChannelService(groupEntries(channelEntries(config)), { digestEveryMs, retry: config.alerts.retry, mqtt: parts.mqtt, log: parts.log.child({ part: "channels" }), registry: parts.metrics });
+}
+
 /** The core services around a broker link, built one way for the gateway, its tools, tests and benchmarks. */
-export function assembleCore(parts: CoreParts): HostCore {
+export function assembleCore(parts: CoreParts): HostCore & { channels: ChannelService } {
   const { config, mqtt, gate, log } = parts;
   return {
     config,
@@ -48,5 +61,7 @@ export function assembleCore(parts: CoreParts): HostCore {
     dataDir: parts.dataDir,
     evidence: new EvidenceStore(join(parts.dataDir, "evidence")),
     staff: new StaffDesk(),
+    pages: new ConsolePages(),
+    channels: channelsFor(parts),
   };
 }

@@ -1,8 +1,10 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { MqttLink } from "./broker/link.ts";
+import type { Channels } from "./channels/types.ts";
 import type { CommandInbox } from "./commands/inbox.ts";
 import type { Config } from "./config.ts";
+import type { ConsolePageAdder } from "./console/pages.ts";
 import type { Bus } from "./events.ts";
 import type { EvidenceStore } from "./evidence/store.ts";
 import type { RouteAdder } from "./http/routes.ts";
@@ -31,4 +33,8 @@ export interface Core {
   evidence: EvidenceStore;
   /** which console login sent an HTTP request (`userOf`); the console provides the logins */
   staff: StaffDesk;
+  /** the console's pages, which the one navigation every page draws lists; a feature adds its page here */
+  pages: ConsolePageAdder;
+  /** the chat channels (WeCom, DingTalk, JSON webhooks, MQTT topics), each paced for everyone who sends to it */
+  channels: Channels;
 }

@@ -1,18 +1,21 @@
 import type { z } from "zod";
 import type { Core } from "./core.ts";
+import type { ConsolePages } from "./console/pages.ts";
 import type { EventBus } from "./events.ts";
 import type { Feature, FeatureConfigSchema, FeatureModule } from "./feature.ts";
 import type { HttpRoutes } from "./http/routes.ts";
 
-/** The core as the gateway holds it: the whole bus and route table, of which each feature gets a view. */
-export interface HostCore extends Omit<Core, "bus" | "http"> {
+/** The core as the gateway holds it: the whole bus, route table and console pages, of which each feature gets a view. */
+export interface HostCore extends Omit<Core, "bus" | "http" | "pages"> {
   bus: EventBus;
   http: HttpRoutes;
+  pages: ConsolePages;
 }
 
 /**
- * One started feature. The feature sees the bus and the routes through views of its own, so that
- * stop() removes every listener and route it added, whatever the feature itself remembered.
+ * One started feature. The feature sees the bus, the routes and the console pages through views of
+ * its own, so that stop() removes every listener, route and page it added, whatever the feature
+ * itself remembered.
  */
 export class FeatureHost<F extends Feature = Feature> {
   private constructor(
@@ -25,12 +28,14 @@ export class FeatureHost<F extends Feature = Feature> {
   static async start<K extends string, S extends FeatureConfigSchema, F extends Feature>(module: FeatureModule<K, S, F>, core: HostCore, config: z.output<S>): Promise<FeatureHost<F>> {
     const bus = core.bus.scope();
     const http = core.http.scope();
-    // the core itself behind the two views, so a service replaced on the core later is the one the feature uses
-    const view: Core = Object.assign(Object.create(core) as HostCore, { bus, http });
+    const pages = core.pages.scope();
+    // the core itself behind the views, so a service replaced on the core later is the one the feature uses
+    const view: Core = Object.assign(Object.create(core) as HostCore, { bus, http, pages });
     const feature = module.create(view, config);
     const release = () => {
       bus.close();
       http.close();
+      pages.close();
     };
     try {
       await feature.start();

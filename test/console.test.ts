@@ -235,7 +235,7 @@ describe("security console in a real browser (Debian chromium via playwright-cor
   });
 
   it("signs out: the page and the API need a login again", async () => {
-    await page.click("button.link");
+    await page.click("header.console-nav .sign-out");
     await page.waitForSelector("#login");
     const status = await page.evaluate(async () => (await fetch("/api/alerts")).status);
     expect(status).toBe(401);

@@ -1,8 +1,9 @@
-import type { Lang } from "../i18n.ts";
+import type { Lang, Texts } from "../i18n.ts";
 import { STAFF_ROLES } from "../staff/roles.ts";
 import { domHelperJs } from "./dom-script.ts";
 import { escapeHtml, jsonScript } from "./html.ts";
-import { roleName, staffCss, staffHeader } from "./nav.ts";
+import { roleName } from "./nav.ts";
+import { staffCss } from "./staff-css.ts";
 
 const ui = {
   title: { zh: "控制台账号", en: "Console accounts" },
@@ -16,8 +17,11 @@ const ui = {
   failed: { zh: "操作失败", en: "Failed" },
 } as const;
 
-/** The administrator's accounts page: the list (roles changeable in place) and a form to add one. */
-export function accountsPage(lang: Lang, user: string): string {
+/** The accounts' entry in the console's navigation. */
+export const accountsLabel: Texts = { zh: "账号", en: "Accounts" };
+
+/** The administrator's accounts page under the console's navigation (`nav`): the list (roles changeable in place) and a form to add one. */
+export function accountsPage(lang: Lang, nav: string): string {
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   const roles = STAFF_ROLES.map((r) => ({ value: r, text: roleName(r, lang) }));
   return `<!doctype html>
@@ -25,7 +29,7 @@ export function accountsPage(lang: Lang, user: string): string {
 <title>${t("title")}</title><style>${staffCss}</style>
 ${jsonScript("accounts-config", { roles, strings: { remove: ui.remove[lang], inConfig: ui.inConfig[lang], failed: ui.failed[lang] } })}
 <script src="/console/users.js" defer></script></head><body>
-${staffHeader(lang, user, "administrator", "/console/users")}
+${nav}
 <main><h1>${t("title")}</h1>
 <table id="accounts"><thead><tr><th>${t("user")}</th><th>${t("name")}</th><th>${t("role")}</th><th></th></tr></thead><tbody></tbody></table>
 <h2>${t("add")}</h2>

@@ -4,16 +4,19 @@ import { readJson, sendJson } from "../http/routes.ts";
 import { isStaffRole, STAFF_ROLES } from "../staff/roles.ts";
 import { hashPassword } from "./auth.ts";
 import type { ConsoleDb } from "./console-db.ts";
-import { accountsJs, accountsPage } from "./accounts-page.ts";
+import { accountsJs, accountsLabel, accountsPage } from "./accounts-page.ts";
+import { consoleNav } from "./nav.ts";
+import type { ConsolePageAdder } from "./pages.ts";
 import type { StaffConsole } from "./staff-console.ts";
 
 const USER = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
- * The administrator's accounts page (`/console/users`) and its API: list, add, change a role,
- * remove. Accounts from linli.yaml are listed but changed only there.
+ * The administrator's accounts page (`/console/users`), its place in the console's navigation, and
+ * its API: list, add, change a role, remove. Accounts from linli.yaml are listed but changed only there.
  */
-export function addAccountRoutes(http: RouteAdder, login: StaffConsole, db: ConsoleDb, configUsers: string[]): void {
+export function addAccountRoutes(http: RouteAdder, pages: ConsolePageAdder, login: StaffConsole, db: ConsoleDb, configUsers: string[]): void {
+  pages.add({ key: "accounts", path: "/console/users", label: accountsLabel, permission: "accounts", order: 90 });
   http.add("GET", "/console/users", (req, res, url) => {
     const s = login.session(req);
     if (!s) {
@@ -21,7 +24,8 @@ export function addAccountRoutes(http: RouteAdder, login: StaffConsole, db: Cons
       return void res.end();
     }
     if (s.role !== "administrator") return sendJson(res, 403, { error: "an administrator's login is needed" });
-    login.sendPage(res, 200, accountsPage(login.lang(req, url), s.displayName));
+    const lang = login.lang(req, url);
+    login.sendPage(res, 200, accountsPage(lang, consoleNav(pages.list(), s, lang, url)));
   });
   http.add("GET", "/console/users.js", (req, res) =>
     login.authed(req, res, () => {

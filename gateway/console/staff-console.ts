@@ -14,6 +14,7 @@ import type { ConsoleConfig } from "./config.ts";
 import { ConsoleDb } from "./console-db.ts";
 import { LANG_COOKIE, langCookies, langOf, sendHtml } from "./html.ts";
 import { loginPage, loginUi, safeNext } from "./login-page.ts";
+import type { ConsolePageAdder } from "./pages.ts";
 
 /** The session half of the console's database, as `Sessions` wants it. */
 function bind(db: ConsoleDb) {
@@ -27,7 +28,7 @@ function bind(db: ConsoleDb) {
 
 const SESSION_COOKIE = "linli_console";
 /** The page a signed-in member of staff gets at `/` (the console's owner draws it). */
-export type HomePage = (session: Session, lang: Lang) => string;
+export type HomePage = (session: Session, lang: Lang, url: URL) => string;
 
 /**
  * The console's sign-in: accounts, sessions in cookies, the login page, a slowdown after failed
@@ -54,8 +55,8 @@ export class StaffConsole implements StaffAuthenticator {
     this.#sessions = new Sessions(cfg.sessionTtlMinutes * 60_000, Date.now, backing);
   }
 
-  /** Adds `/`, `/login`, `/logout` and, with a data dir, the administrator's accounts page. */
-  addRoutes(http: RouteAdder, home: HomePage): void {
+  /** Adds `/`, `/login`, `/logout` and, with a data dir, the administrator's accounts page (and its navigation entry). */
+  addRoutes(http: RouteAdder, pages: ConsolePageAdder, home: HomePage): void {
     http.add("GET", "/", (req, res, url) => {
       const lang = this.lang(req, url);
       const session = this.session(req);
@@ -63,9 +64,9 @@ export class StaffConsole implements StaffAuthenticator {
         res.writeHead(303, { location: landingOf(session.role) });
         return void res.end();
       }
-      this.sendPage(res, 200, session ? home(session, lang) : loginPage(lang), langCookies(url));
+      this.sendPage(res, 200, session ? home(session, lang, url) : loginPage(lang), langCookies(url));
     });
-    if (this.#db) addAccountRoutes(http, this, this.#db, this.cfg.accounts.map((a) => a.user));
+    if (this.#db) addAccountRoutes(http, pages, this, this.#db, this.cfg.accounts.map((a) => a.user));
     // `next`: the page that sent a signed-out browser here (a technician's link to a work order)
     http.add("GET", "/login", (req, res, url) => this.sendPage(res, 200, loginPage(this.lang(req, url), undefined, safeNext(url.searchParams.get("next"))), langCookies(url)));
     http.add("POST", "/login", (req, res) => this.#login(req, res));

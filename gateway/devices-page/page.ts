@@ -1,12 +1,12 @@
-import { escapeHtml, jsonScript, otherLang } from "../console/html.ts";
+import { escapeHtml, jsonScript } from "../console/html.ts";
 import type { Lang } from "../i18n.ts";
 import { kindNames, pageStrings, stateNames, ui } from "./strings.ts";
 
 /**
- * The devices page's static frame, in the reader's language: the filters and an empty list that
- * the script (script.ts) fills from `/api/devices`, with DOM calls only.
+ * The devices page's static frame, in the reader's language, under the console's navigation (`nav`):
+ * the filters and an empty list that the script (script.ts) fills from `/api/devices`, with DOM calls only.
  */
-export function devicesPage(lang: Lang, user: string, timeZone: string, kinds: ReadonlyArray<{ kind: string; title: string }>): string {
+export function devicesPage(lang: Lang, nav: string, timeZone: string, kinds: ReadonlyArray<{ kind: string; title: string }>): string {
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   const kindOptions = kinds.map((k) => `<option value="${escapeHtml(k.kind)}">${escapeHtml(kindNames[k.kind]?.[lang] ?? k.title)}</option>`).join("");
   const stateButtons = (["all", "online", "offline", "unknown"] as const)
@@ -19,14 +19,9 @@ export function devicesPage(lang: Lang, user: string, timeZone: string, kinds: R
 ${jsonScript("linli-config", { lang, timeZone, strings: pageStrings(lang) })}
 <script src="/devices.js" defer></script>
 </head><body>
-<header>
-  <h1>${t("title")}</h1>
-  <nav><a class="tab" href="/">${t("alerts")}</a><a class="tab active" href="/devices" aria-current="page">${t("devices")}</a></nav>
-  <div class="right"><span class="user">${escapeHtml(user)}</span>
-  <a class="lang" href="/devices?lang=${otherLang(lang)}">${t("language")}</a>
-  <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>
-</header>
+${nav}
 <main>
+  <h1 class="page-title">${t("title")}</h1>
   <p id="summary" class="summary" aria-live="polite"></p>
   <div class="filters">
     <input id="search" type="search" placeholder="${t("search")}" aria-label="${t("search")}" autocomplete="off">

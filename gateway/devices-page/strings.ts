@@ -1,4 +1,3 @@
-import { loginUi } from "../console/login-page.ts";
 import type { RejectReason } from "../events.ts";
 import { inLang, type Lang, type Texts } from "../i18n.ts";
 import type { DeviceState } from "./roster.ts";
@@ -6,10 +5,7 @@ import type { DeviceState } from "./roster.ts";
 /** The devices page's words, Chinese first. `{name}` placeholders are filled by the page script. */
 export const ui = {
   title: { zh: "邻里 · 设备", en: "linli · Devices" },
-  alerts: { zh: "告警", en: "Alerts" },
   devices: { zh: "设备", en: "Devices" },
-  signOut: { zh: "退出", en: "Sign out" },
-  language: loginUi.language,
   search: { zh: "搜索编号、楼栋、位置", en: "Search id, building, place" },
   kind: { zh: "类型", en: "Kind" },
   allKinds: { zh: "全部类型", en: "All kinds" },

@@ -31,9 +31,6 @@ select{background:#0f1a24;color:#fff;border:1px solid #34495e;border-radius:6px;
 .device a{color:#5dade2}
 .updated{color:#7f8c8d;font-size:12px;margin-top:14px}
 @media (max-width:820px){
-  header{padding:8px 12px;gap:6px 12px}header h1{font-size:15px;width:100%}
-  .right{margin-left:0}
-  main{padding:10px 10px 30px}
   #search{max-width:none;flex-basis:100%}
   .devices{grid-template-columns:minmax(0,1fr)}
   .segmented{flex:1 1 100%}.segmented button{flex:1;padding:8px 4px}

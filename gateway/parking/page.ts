@@ -1,13 +1,13 @@
-import { escapeHtml, jsonScript, otherLang } from "../console/html.ts";
+import { escapeHtml, jsonScript } from "../console/html.ts";
 import type { Lang } from "../i18n.ts";
 import { listNames, pageStrings, ui } from "./strings.ts";
 
 /**
- * The parking page's static frame, in the reader's language: empty sections that the script
+ * The parking page's static frame, in the reader's language, under the console's navigation (`nav`): empty sections that the script
  * (script.ts) fills from `/api/parking`. The list form is only sent to an administrator; the
  * server checks the role again on every change.
  */
-export function parkingPage(lang: Lang, user: string, timeZone: string, may: { admin: boolean; count: boolean }): string {
+export function parkingPage(lang: Lang, nav: string, timeZone: string, may: { admin: boolean; count: boolean }): string {
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   const listOptions = (["resident", "visitor", "deny"] as const).map((l) => `<option value="${l}">${escapeHtml(listNames[l][lang])}</option>`).join("");
   const lists = may.admin
@@ -29,14 +29,9 @@ export function parkingPage(lang: Lang, user: string, timeZone: string, may: { a
 ${jsonScript("linli-config", { lang, timeZone, strings: pageStrings(lang), may })}
 <script src="/parking.js" defer></script>
 </head><body>
-<header>
-  <h1>${t("title")}</h1>
-  <nav><a class="tab" href="/">${t("alerts")}</a><a class="tab" href="/devices">${t("devices")}</a><a class="tab active" href="/parking" aria-current="page">${t("parking")}</a></nav>
-  <div class="right"><span class="user">${escapeHtml(user)}</span>
-  <a class="lang" href="/parking?lang=${otherLang(lang)}">${t("language")}</a>
-  <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>
-</header>
+${nav}
 <main>
+  <h1 class="page-title">${t("title")}</h1>
   <section><h2>${t("occupancy")}</h2>
   <p id="no-parks" class="empty" hidden>${t("noCarParks")}</p>
   <ul id="parks" class="parks"></ul>

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { PointContext } from "../../devices/types.ts";
 import { langCookies, langOf, sendHtml } from "../console/html.ts";
 import { loginPage } from "../console/login-page.ts";
+import { navFor } from "../console/nav.ts";
 import type { Core } from "../core.ts";
 import { readJson, sendJson } from "../http/routes.ts";
 import type { ParkingConfig } from "./config.ts";
@@ -10,6 +11,7 @@ import type { CarParks } from "./occupancy.ts";
 import { parkingPage } from "./page.ts";
 import { parkingJs } from "./script.ts";
 import { PLATE_LISTS, type ParkingStore } from "./store.ts";
+import { ui } from "./strings.ts";
 import { parkingCss } from "./style.ts";
 
 const HOUR = 3_600_000;
@@ -33,10 +35,11 @@ const removeBody = z.strictObject({ plate: z.string().min(1).max(64) });
 export function addParkingRoutes(core: Core, cfg: ParkingConfig, parks: CarParks, store: ParkingStore, ids: PointContext, changed: (carPark: string, cars: number, at: number) => void): void {
   const { site } = core.config;
   const admin = (req: IncomingMessage) => core.staff.isAdministrator(req);
+  core.pages.add({ key: "parking", path: "/parking", label: ui.parking, order: 40 });
   core.http.add("GET", "/parking", (req, res, url) => {
     const lang = langOf(req, url, core.config.alerts.console.language);
-    const name = core.staff.displayNameOf(req);
-    const html = name ? parkingPage(lang, name, core.config.alerts.timeZone, { admin: admin(req), count: core.staff.may(req, "alerts") }) : loginPage(lang, undefined, "/parking");
+    const nav = navFor(core, req, lang, url);
+    const html = nav ? parkingPage(lang, nav, core.config.alerts.timeZone, { admin: admin(req), count: core.staff.may(req, "alerts") }) : loginPage(lang, undefined, "/parking");
     sendHtml(res, 200, html, langCookies(url));
   });
   core.http.add("GET", "/parking.js", (req, res) => asset(core, req, res, "text/javascript; charset=utf-8", parkingJs));

@@ -1,14 +1,9 @@
-import { loginUi } from "../console/login-page.ts";
 import { inLang, type Lang, type Texts } from "../i18n.ts";
 
 /** The parking page's words, Chinese first. `{name}` placeholders are filled by the page script. */
 export const ui = {
   title: { zh: "邻里 · 停车", en: "linli · Parking" },
-  alerts: { zh: "告警", en: "Alerts" },
-  devices: { zh: "设备", en: "Devices" },
   parking: { zh: "停车", en: "Parking" },
-  signOut: { zh: "退出", en: "Sign out" },
-  language: loginUi.language,
   occupancy: { zh: "车场占用", en: "Occupancy" },
   noCarParks: { zh: "尚未配置车场：在 linli.yaml 的 parking.carParks 中登记车场及其出入口道闸后，这里显示场内车辆数。", en: "No car park configured yet: list the car parks and their entry and exit gates under parking.carParks in linli.yaml to see the cars inside here." },
   cars: { zh: "场内 {cars} / {capacity} 辆", en: "{cars} / {capacity} cars inside" },
@@ -36,7 +31,7 @@ export const ui = {
   validLabel: { zh: "访客有效期（小时）", en: "Visitor pass (hours)" },
   add: { zh: "加入名单", en: "Add" },
   remove: { zh: "移除", en: "Remove" },
-  noPlates: { zh: "名单为空", en: "No plate listed" },
+  noPlates: { zh: "名单为空：在上方登记住户、访客或禁止入场的车牌。", en: "No plates listed yet: add residents', visitors' or denied plates above." },
   expires: { zh: "有效至 {at}", en: "valid until {at}" },
   expired: { zh: "已过期 {at}", en: "expired {at}" },
   addedBy: { zh: "{by} 添加于 {at}", en: "added by {by} at {at}" },

@@ -26,9 +26,6 @@ button.remove{background:#233140;border-color:#34495e;margin-left:auto}
 .status{color:#f5b041;font-size:14px;min-height:1em}
 .updated{color:#7f8c8d;font-size:12px;margin-top:14px}
 @media (max-width:820px){
-  header{padding:8px 12px;gap:6px 12px}header h1{font-size:15px;width:100%}
-  .right{margin-left:0}
-  main{padding:10px 10px 30px}
   .parks{grid-template-columns:minmax(0,1fr)}
 }
 `;

@@ -1,14 +1,15 @@
-import { escapeHtml, jsonScript, otherLang } from "../../console/html.ts";
+import { escapeHtml, jsonScript } from "../../console/html.ts";
 import type { Lang } from "../../i18n.ts";
 import type { StaffRole } from "../../staff/desk.ts";
 import { classNames, pageStrings, ui } from "./strings.ts";
 
 /**
- * The labelling page's markup: the static frame of it, in the reader's language. The script
+ * The labelling page's markup: the static frame of it, in the reader's language, under the console's
+ * navigation (`nav`). The script
  * (script.ts) fills in the queue, the frame and the models from the JSON API, with DOM calls only.
  * The models section is in the markup for an administrator only (the API refuses a guard anyway).
  */
-export function labellingPage(lang: Lang, user: string, role: StaffRole, timeZone: string): string {
+export function labellingPage(lang: Lang, nav: string, user: string, role: StaffRole, timeZone: string): string {
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   const admin = role === "administrator";
   const classButtons = Object.entries(classNames)
@@ -21,14 +22,9 @@ export function labellingPage(lang: Lang, user: string, role: StaffRole, timeZon
 ${jsonScript("linli-config", { lang, timeZone, user, role, strings: pageStrings(lang) })}
 <script src="/learning.js" defer></script>
 </head><body>
-<header>
-  <h1>${t("title")}</h1>
-  <nav><a class="tab" href="/">${t("alerts")}</a><a class="tab active" href="/learning" aria-current="page">${t("labelling")}</a></nav>
-  <div class="right"><span class="user">${escapeHtml(user)}</span>
-  <a class="lang" id="lang" href="/learning?lang=${otherLang(lang)}">${t("language")}</a>
-  <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>
-</header>
+${nav}
 <main>
+  <h1 class="page-title">${t("title")}</h1>
   <p id="progress" class="progress" aria-live="polite"></p>
   <div class="layout">
     <section id="editor" class="editor">

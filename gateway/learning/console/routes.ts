@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { langCookies, langOf, sendHtml } from "../../console/html.ts";
 import { loginPage } from "../../console/login-page.ts";
+import { consoleNav } from "../../console/nav.ts";
 import type { Core } from "../../core.ts";
 import { sendJson } from "../../http/routes.ts";
 import type { Lang } from "../../i18n.ts";
 import { labellingPage } from "./page.ts";
 import { labellingJs } from "./script.ts";
+import { ui } from "./strings.ts";
 import { labellingCss } from "./style.ts";
 
 /**
@@ -16,11 +18,12 @@ import { labellingCss } from "./style.ts";
  */
 export function addLabellingPage(core: Core): void {
   const fallback = (): Lang => core.config.alerts.console.language;
+  core.pages.add({ key: "learning", path: "/learning", label: ui.labelling, permission: "alerts", order: 60 });
   core.http.add("GET", "/learning", (req, res, url) => {
     const lang = langOf(req, url, fallback());
     const name = core.staff.displayNameOf(req);
     const role = core.staff.roleOf(req);
-    const html = name && role ? labellingPage(lang, name, role, core.config.alerts.timeZone) : loginPage(lang, undefined, "/learning");
+    const html = name && role ? labellingPage(lang, consoleNav(core.pages.list(), { displayName: name, role }, lang, url), name, role, core.config.alerts.timeZone) : loginPage(lang, undefined, "/learning");
     sendHtml(res, 200, html, langCookies(url));
   });
   core.http.add("GET", "/learning.js", (req, res) => asset(core, req, res, "text/javascript; charset=utf-8", labellingJs));

@@ -41,6 +41,8 @@ const st = {
   drag: null,
   busy: false,
   lifts: "",
+  /** the counts of the whole collection, from the last answer */
+  progress: null,
 };
 const images = new Map();
 const canvas = $("canvas");
@@ -84,6 +86,7 @@ function queueUrl(limit) {
 
 function showProgress(p) {
   if (!p) return;
+  st.progress = p;
   $("progress").textContent = fill(U.progress, { labelled: p.labelled, toGo: p.toGoToday });
   $("waiting").textContent = fill(U.waiting, { n: p.unlabelled });
 }
@@ -141,6 +144,14 @@ function queueItem(f, i) {
 function renderQueue() {
   $("frames").replaceChildren(...st.frames.map(queueItem));
   $("queue-empty").hidden = st.frames.length > 0;
+  $("queue-empty").textContent = emptyText();
+}
+
+/** Why the queue is empty: nothing collected at all yet (a new gateway), this batch done, or a filter that matches nothing. */
+function emptyText() {
+  const p = st.progress;
+  if (p && p.labelled + p.unlabelled === 0) return U.nothingYet;
+  return st.filter === "unlabelled" ? U.allDone : U.empty;
 }
 
 function markCurrentInQueue() {
@@ -188,7 +199,7 @@ function select(i) {
   }
   canvas.dataset.frame = f ? f.id : "";
   $("stage-empty").hidden = !!f;
-  $("stage-empty").textContent = st.frames.length ? "" : st.filter === "unlabelled" ? U.allDone : U.empty;
+  $("stage-empty").textContent = st.frames.length ? "" : emptyText();
   markCurrentInQueue();
   renderInfo();
   status(st.dirty ? U.unsaved : "", st.dirty ? "dirty" : "");

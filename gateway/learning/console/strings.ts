@@ -1,14 +1,10 @@
-import { loginUi } from "../../console/login-page.ts";
 import { LINLI_CLASSES, type LinliClass } from "../../detector/labels/classes.ts";
 import { inLang, type Lang, type Texts } from "../../i18n.ts";
 
 /** The labelling page's words, Chinese first. `{name}` placeholders are filled by the page script. */
 export const ui = {
   title: { zh: "邻里 · 现场学习 · 标注", en: "linli · Site learning · Labelling" },
-  alerts: { zh: "告警", en: "Alerts" },
   labelling: { zh: "标注", en: "Labelling" },
-  signOut: { zh: "退出", en: "Sign out" },
-  language: loginUi.language,
   queue: { zh: "待标注画面", en: "Collected frames" },
   newest: { zh: "最新", en: "Newest" },
   uncertain: { zh: "最不确定", en: "Most uncertain" },
@@ -23,6 +19,7 @@ export const ui = {
   waiting: { zh: "{n} 张待标注", en: "{n} waiting" },
   empty: { zh: "没有符合条件的画面", en: "No frames match" },
   allDone: { zh: "这一批已经标完了", en: "This batch is done" },
+  nothingYet: { zh: "暂无需要标注的画面：电梯阻梯、检测接近阈值或人工标记时，画面会自动收集到这里。", en: "Nothing to label yet: lift frames are collected here when a lift is held, a detection comes close to the threshold, or staff mark one." },
   loading: { zh: "加载中…", en: "Loading…" },
   lift: { zh: "电梯", en: "Lift" },
   capturedAt: { zh: "拍摄时间", en: "Captured" },

@@ -81,9 +81,6 @@ kbd{font-family:ui-monospace,monospace;font-size:11px;padding:0 4px;border:1px s
 .compare td.better{color:#58d68d}.compare td.worse{color:#ff7b72}
 .reasons{margin:4px 0 0;padding-left:18px;color:#c8d6e5}
 @media (max-width:820px){
-  header{padding:8px 12px;gap:6px 12px}header h1{font-size:15px;width:100%}
-  .right{margin-left:0}
-  main{padding:10px 10px 30px}
   .layout{grid-template-columns:minmax(0,1fr)}
   .frames{max-height:none}
   .class-bar{grid-template-columns:repeat(3,minmax(0,1fr))}
