@@ -43,11 +43,13 @@ describe("legal hold and evidence packages", () => {
     const res = await action({ action: "hold", id: order.id, version: order.version, note: "派出所调取 2026-117 号" });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { order: WorkOrder }).order.legalHold).toMatchObject({ by: "zhang", note: "派出所调取 2026-117 号" });
-    // retention runs: everything in the store is past it
+    // retention runs: everything in the store is past it, and the held snapshot stays
     const evidence = a.gw.gateway.core.evidence;
-    expect(evidence.purge(Date.now() + 1_000)).toBeGreaterThan(0);
-    expect(evidence.get(order.evidence[0]!.id!)).toBeUndefined();
-    expect(existsSync(join(a.gw.dataDir, "orders", "held", order.evidence[0]!.sha256))).toBe(true);
+    evidence.purge(Date.now() + 1_000);
+    const kept = evidence.get(order.evidence[0]!.id!);
+    expect(kept?.sha256).toBe(order.evidence[0]!.sha256);
+    expect(existsSync(evidence.path(kept!))).toBe(true);
+    expect(evidence.holds.current(`order:${order.id}`)).toMatchObject({ seq: 1, by: "zhang", reason: "派出所调取 2026-117 号" });
   });
 
   it("exports a package whose manifest verifies, and names a file changed afterwards", async () => {

@@ -128,7 +128,7 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
     // the config's accounts are shown but changed only in linli.yaml
     await expect(desk.locator('#accounts tr[data-user="zhang"] select.role').isDisabled()).resolves.toBe(true);
     await desk.screenshot({ path: join(artifacts, "console-accounts.png"), fullPage: true });
-    await desk.click("button.link"); // sign out
+    await desk.click("header.console-nav .sign-out");
   });
 
   it("the supervisor turns the smoke alarm into a work order in one click and assigns it", async () => {

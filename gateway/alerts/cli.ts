@@ -1,6 +1,7 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { hashPassword } from "../console/auth.ts";
+import { registerLegalHoldCommands } from "./hold-cli.ts";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -23,8 +24,9 @@ async function prompt(question: string): Promise<string> {
   }
 }
 
-/** `linli console hash-password`: prints the scrypt hash for `alerts.console.accounts[].passwordHash`. */
+/** `linli console hash-password`: prints the scrypt hash for `alerts.console.accounts[].passwordHash`; and the legal hold commands. */
 export function registerAlertCommands(program: Command): void {
+  registerLegalHoldCommands(program);
   const consoleCmd = program.command("console").description("the security console");
   consoleCmd
     .command("hash-password")

@@ -12,12 +12,13 @@ import { FaultGrace } from "./fault-grace.ts";
 import { alertsConfigSchema, type AlertsConfig } from "./config.ts";
 import { Delivery } from "./delivery.ts";
 import { DeviceMutes } from "./mutes.ts";
-import type { ChannelHealth } from "./pacing.ts";
+import type { ChannelHealth } from "../channels/types.ts";
 import { Router } from "./routing.ts";
 import { AuditLog } from "../audit-log.ts";
 import { AlertEngine } from "./engine.ts";
+import { AlertHolds } from "./legal-hold.ts";
 import { alertMeasurements, alertPoint } from "./measurements.ts";
-import { withRetry } from "./retry.ts";
+import { withRetry } from "../channels/retry.ts";
 import { backPressureRules, cameraStatusRules, stateQuarantinedRules, chargerCommandDoneRules, chargerCommandRules, deviceRules, holdRules, liftAlertRules, parkingDeniedPlateRules, type RuleAction } from "./rules/index.ts";
 import { SilenceWatcher } from "./silence.ts";
 import { AlertStore } from "./store.ts";
@@ -69,9 +70,9 @@ export class AlertsFeature implements Feature {
     return this.#mutes;
   }
 
-  /** Each webhook's pacing and health; empty until started. */
+  /** Each chat channel's pacing and health (every sender's messages, not only alerts'); empty until started. */
   channelHealth(): ChannelHealth[] {
-    return this.#delivery?.health() ?? [];
+    return this.#delivery ? this.core.channels.health() : [];
   }
 
   /** Resolves when deliveries and evidence fetches under way have finished (tests). */
@@ -89,7 +90,7 @@ export class AlertsFeature implements Feature {
     const mutes = (this.#mutes = new DeviceMutes(store, new AuditLog(join(dir, "audit.jsonl")), cfg.pacing.maxMuteHours * HOUR));
     const router = new Router(cfg);
     const suppressed = (c: AlertChange) => (mutes.isMuted(c.alert.place.device, c.at) ? "muted" : router.quiet(c) ? "quiet" : undefined);
-    const delivery = (this.#delivery = new Delivery(core.config.site, core.mqtt, cfg, log, core.metrics, router, suppressed));
+    const delivery = (this.#delivery = new Delivery(core.config.site, core.mqtt, core.channels, cfg, log, core.metrics, router, suppressed));
     const changes = alertCounter(core.metrics);
     const engine = (this.#engine = new AlertEngine(
       store,
@@ -101,6 +102,7 @@ export class AlertsFeature implements Feature {
         core.bus.emit("alert.changed", change);
       },
     ));
+    const holds = new AlertHolds(store, core.evidence);
     const thresholds = new Map(deviceKinds.map((k) => [k.kind, k.silentAfterMs]));
     const silence = (this.#silence = cfg.rules.deviceSilent ? new SilenceWatcher(thresholds, cfg, store) : undefined);
 
@@ -109,9 +111,9 @@ export class AlertsFeature implements Feature {
     this.#off.push(
       core.bus.on("device.event", (ev) => {
         const actions = [...(silence?.seen(ev, Date.now()) ?? []), ...deviceRules(ev, cfg)];
-        this.#apply(actions);
+        this.#apply(actions, ev);
       }),
-      core.bus.on("lift.hold", (h) => this.#apply(holdRules(h, cfg))),
+      core.bus.on("lift.hold", (h) => this.#apply(holdRules(h, cfg), h)),
       core.bus.on("lift.alert", (a) => grace.handle(a)),
       core.bus.on("camera.status", (c) => this.#apply(cameraStatusRules(c, cfg))),
       core.bus.on("charger.command_failed", (f) => this.#apply(chargerCommandRules(f, cfg))),
@@ -119,6 +121,13 @@ export class AlertsFeature implements Feature {
       core.bus.on("gateway.backpressure", (b) => this.#apply(backPressureRules(b, cfg))),
       core.bus.on("state.quarantined", (q) => this.#apply(stateQuarantinedRules(q, cfg))),
       core.bus.on("parking.denied_plate", (p) => this.#apply(parkingDeniedPlateRules(p, cfg))),
+      // an alert's evidence package has the work orders made from it, without importing the orders feature
+      core.bus.on("order.changed", ({ order, record }) => {
+        if (order.alertId && store.get(order.alertId)) store.saveOrder(order.alertId, order.id, order, record);
+      }),
+      core.bus.on("alert.changed", ({ event, alert }) => {
+        if (event === "evidence" && store.isHeld(alert.id)) holds.follow(alert);
+      }),
     );
 
     const every = (ms: number, fn: () => void) => {
@@ -152,7 +161,7 @@ export class AlertsFeature implements Feature {
       if (cfg.console.accounts.length === 0) log.warn("alerts.console.accounts is empty: nobody can log in to the console");
       const login = new StaffConsole(cfg.console, log.child({ part: "console" }), join(core.dataDir, "console"));
       this.#off.push(core.staff.provide(login));
-      this.#console = new AlertsConsole(core, cfg, login, engine, store, mutes, () => delivery.health());
+      this.#console = new AlertsConsole(core, cfg, login, engine, store, mutes, () => core.channels.health(), holds);
       this.#console.start();
     }
     log.info({ unresolved: store.unresolved().length, webhooks: cfg.webhooks.length, routes: cfg.routes.length, mutes: mutes.list().length, escalation: cfg.escalation.webhooks.length }, "alerts started");
@@ -170,7 +179,8 @@ export class AlertsFeature implements Feature {
     this.#store = this.#engine = this.#delivery = this.#silence = this.#console = this.#mutes = undefined;
   }
 
-  #apply(actions: RuleAction[]): void {
+  /** Applies rule actions; `source`, the event they came from, is kept with each alert raised (a throw's track). */
+  #apply(actions: RuleAction[], source?: unknown): void {
     const engine = this.#engine;
     if (!engine) return;
     for (const action of actions) {
@@ -179,6 +189,7 @@ export class AlertsFeature implements Feature {
         continue;
       }
       const change: AlertChange = engine.raise(action.raise);
+      if (source !== undefined) this.#store?.saveSource(change.alert.id, change.at, source);
       this.#keepEvidence(change.alert.id, change.alert.evidence);
     }
   }

@@ -3,6 +3,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openDatabase } from "../storage/open-database.ts";
+import { LegalHolds } from "./holds.ts";
 
 /** A piece of evidence's id: `ev-` and the first 20 hex digits of its SHA-256 (what the console serves under /evidence/). */
 export function evidenceId(sha256: string): string {
@@ -39,6 +40,11 @@ export class EvidenceMismatch extends Error {}
 
 const EXT: Record<string, string> = { "image/jpeg": "jpg", "image/png": "png", "video/mp4": "mp4", "application/octet-stream": "bin" };
 
+/** The file name extension for a kept file's type (`bin` for one the store does not recognise). */
+export function extensionOf(mime: string | undefined): string {
+  return (mime && EXT[mime]) ?? "bin";
+}
+
 /** Recognises the formats cameras send, from their first bytes. */
 export function sniffMime(bytes: Buffer): string {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
@@ -60,19 +66,29 @@ export function normaliseSha256(ref: string | undefined): string | undefined {
 /**
  * A content-addressed store of evidence files (snapshots, clips, frames) under one directory, with
  * an SQLite index, each file referenced by id and SHA-256 and deleted after the retention period.
- * Generic: it knows nothing about alerts or lifts. The gateway has one, on the core.
+ * Generic: it knows nothing about alerts or lifts. The gateway has one, on the core. Evidence
+ * under a legal hold (`holds`) outlives retention and erasure until the hold is released.
  */
 export class EvidenceStore {
   readonly #db: Database.Database;
+  readonly holds: LegalHolds;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.#db = openDatabase(join(dir, "index.db"), { store: "evidence", tables: { evidence: ["id", "sha256", "mime", "size", "source", "subject", "created_at", "file"] } });
+    this.#db = openDatabase(join(dir, "index.db"), {
+      store: "evidence",
+      tables: {
+        evidence: ["id", "sha256", "mime", "size", "source", "subject", "created_at", "file"],
+        hold_records: ["seq", "subject", "event", "at", "by", "reason", "evidence", "prev_hash", "hash"],
+        held_evidence: ["subject", "evidence_id"],
+      },
+    });
     this.#db.pragma("journal_mode = WAL");
     this.#db.exec(`CREATE TABLE IF NOT EXISTS evidence (
       id TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, mime TEXT NOT NULL, size INTEGER NOT NULL,
       source TEXT NOT NULL, subject TEXT NOT NULL, created_at INTEGER NOT NULL, file TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS evidence_created ON evidence (created_at);`);
+    this.holds = new LegalHolds(this.#db);
   }
 
   /** Keeps the bytes (once per content); returns the record, existing or new. */
@@ -88,7 +104,7 @@ export class EvidenceStore {
     const mime = options.mime ?? sniffMime(bytes);
     const id = evidenceId(sha256);
     const day = new Date(now).toISOString().slice(0, 10);
-    const file = join(day, `${id}.${EXT[mime] ?? "bin"}`);
+    const file = join(day, `${id}.${extensionOf(mime)}`);
     mkdirSync(join(this.dir, day), { recursive: true });
     const tmp = join(this.dir, `${file}.tmp`);
     writeFileSync(tmp, bytes);
@@ -136,9 +152,9 @@ export class EvidenceStore {
     return join(this.dir, record.file);
   }
 
-  /** Deletes files created before `cutoff` (epoch ms) and their index rows; returns how many. */
+  /** Deletes files created before `cutoff` (epoch ms) and their index rows, except those under a legal hold; returns how many. */
   purge(cutoff: number): number {
-    const rows = this.#db.prepare("SELECT * FROM evidence WHERE created_at < ?").all(cutoff);
+    const rows = this.#db.prepare("SELECT * FROM evidence WHERE created_at < ? AND id NOT IN (SELECT evidence_id FROM held_evidence)").all(cutoff);
     const remove = this.#db.prepare("DELETE FROM evidence WHERE id = ?");
     for (const raw of rows) {
       const r = this.#row(raw);
@@ -149,10 +165,13 @@ export class EvidenceStore {
     return rows.length;
   }
 
-  /** Deletes one record and its file (an administrator erasing a resident's picture); false when there was none. */
+  /**
+   * Deletes one record and its file (an administrator erasing a resident's picture); false when
+   * there was none, or when it is under a legal hold: destroying held evidence is what a hold forbids.
+   */
   remove(id: string): boolean {
     const record = this.get(id);
-    if (!record) return false;
+    if (!record || this.holds.holdsEvidence(id)) return false;
     rmSync(this.path(record), { force: true });
     this.#db.prepare("DELETE FROM evidence WHERE id = ?").run(id);
     return true;

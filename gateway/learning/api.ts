@@ -1,8 +1,10 @@
 import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { langOf } from "../console/html.ts";
 import type { Core } from "../core.ts";
 import { readJson, sendJson } from "../http/routes.ts";
+import type { Texts } from "../i18n.ts";
 import type { FrameCollector } from "./collector.ts";
 import type { LearningConfig } from "./config.ts";
 import { labelsSchema, type CollectedFrame, type FrameStore } from "./store.ts";
@@ -24,6 +26,11 @@ export function frameJson(f: CollectedFrame) {
   return { ...shown, imageUrl: `/api/learning/frames/${f.id}/image` };
 }
 
+
+const heldFrame: Texts = {
+  zh: "此画面已被法律保全（证据保全），不能删除；须由管理员先解除保全",
+  en: "This frame is under legal hold and cannot be deleted; an administrator must release the hold first",
+};
 
 const problems = (e: z.ZodError) => e.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
 
@@ -81,9 +88,15 @@ export function addLearningApi(core: Core, cfg: LearningConfig, store: FrameStor
     if (!user) return;
     if (!core.staff.isAdministrator(req)) return sendJson(res, 403, { ok: false, error: "an administrator's login is needed to delete frames" });
     const m = FRAME_PATH.exec(url.pathname);
-    const frame = m && m[2] === undefined ? store.remove(m[1]!) : undefined;
-    if (!frame) return sendJson(res, 404, { ok: false, error: "no such frame" });
-    // the picture goes too, even where an alert or a hold record refers to it: erasing it is the point
+    const found = m && m[2] === undefined ? store.get(m[1]!) : undefined;
+    if (!found) return sendJson(res, 404, { ok: false, error: "no such frame" });
+    // a legal hold forbids destroying the picture, so the frame stays whole and the administrator is told why
+    if (core.evidence.holds.holdsEvidence(found.evidenceId)) {
+      core.log.warn({ frame: found.id, lift: found.lift, by: user }, "deleting a lift frame under legal hold refused");
+      return sendJson(res, 409, { ok: false, error: heldFrame[langOf(req, url, core.config.alerts.console.language)] });
+    }
+    const frame = store.remove(found.id)!;
+    // the picture goes too, even where an alert refers to it: erasing it is the point
     core.evidence.remove(frame.evidenceId);
     core.log.warn({ frame: frame.id, lift: frame.lift, by: user }, "lift frame deleted by an administrator");
     sendJson(res, 200, { ok: true });

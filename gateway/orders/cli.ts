@@ -1,11 +1,14 @@
 import { existsSync, readdirSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { EvidenceStore } from "../evidence/store.ts";
 import { verifyChain } from "./chain.ts";
-import { HeldEvidence } from "./held.ts";
+import { ordersConfigSchema } from "./config.ts";
+import { moveOldHolds, orderSubject } from "./held.ts";
 import { verifyPackage, writePackage } from "./package.ts";
 import { OrderStore } from "./store.ts";
+import { OrderError, OrderWorkflow } from "./workflow.ts";
 
 /** --data-dir, else the config's (--config, else ./linli.yaml, else the defaults). */
 async function dataDirOf(opts: { config?: string; dataDir?: string }): Promise<string> {
@@ -72,8 +75,48 @@ export function registerOrderCommands(program: Command): void {
           process.exitCode = 1;
           return;
         }
-        const manifest = writePackage(resolve(opts.out), order, store.history(orderId), evidence, new HeldEvidence(join(dataDir, "orders", "held")));
+        // a data dir the gateway has not run on since holds moved into the evidence store
+        moveOldHolds(join(dataDir, "orders", "held"), [order], evidence);
+        const manifest = writePackage(resolve(opts.out), order, store.history(orderId), evidence);
         console.log(`wrote ${manifest.files.length} files and manifest.json to ${opts.out}`);
+      } finally {
+        evidence.close();
+        store.close();
+      }
+    });
+  orders
+    .command("release-hold <orderId>")
+    .description("end a work order's legal hold (its evidence falls back under retention); recorded in the hold chain and the order's history")
+    .requiredOption("--reason <text>", "why (the court's or the police's release)")
+    .option("--by <name>", "who releases it (recorded with the shell's login)")
+    .option("--config <file>", "linli.yaml")
+    .option("--data-dir <dir>", "the data dir (default: the config's)")
+    .action(async (orderId: string, opts: { reason: string; by?: string; config?: string; dataDir?: string }) => {
+      const dataDir = await dataDirOf(opts);
+      const file = join(dataDir, "orders", "orders.db");
+      if (!existsSync(file)) {
+        console.error(`${file}: no work orders here`);
+        process.exitCode = 1;
+        return;
+      }
+      const store = new OrderStore(file);
+      const evidence = new EvidenceStore(join(dataDir, "evidence"));
+      // the shell's login is always recorded: a name given with --by is a claim, the login is a fact
+      const login = `cli:${userInfo().username}`;
+      const user = opts.by ? `${opts.by} via ${login}` : login;
+      try {
+        const order = store.get(orderId);
+        if (!order) throw new OrderError(404, `no work order ${orderId}`);
+        // whoever can open the data dir is the gateway's administrator; releasing reads no order setting
+        const workflow = new OrderWorkflow(store, ordersConfigSchema.parse({}), () => {});
+        workflow.release(orderId, order.version, opts.reason, { user, displayName: user, role: "administrator" });
+        const subject = orderSubject(orderId);
+        const record = evidence.holds.isHeld(subject) ? evidence.holds.release(subject, user, opts.reason) : undefined;
+        console.log(`released: ${orderId}${record ? `, hold record ${record.seq} (sha256 ${record.hash})` : ""}`);
+      } catch (err) {
+        if (!(err instanceof OrderError)) throw err;
+        console.error(err.message);
+        process.exitCode = 1;
       } finally {
         evidence.close();
         store.close();

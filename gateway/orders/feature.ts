@@ -7,7 +7,7 @@ import { ordersConfigSchema, type OrdersConfig } from "./config.ts";
 import { OrdersConsole } from "./console/routes.ts";
 import { dueSteps } from "./escalation.ts";
 import { createsOrderByRule, orderFromAlert } from "./from-alert.ts";
-import { HeldEvidence } from "./held.ts";
+import { moveOldHolds } from "./held.ts";
 import { workOrderMeasurements, workOrderPoint } from "./measurements.ts";
 import { OrderNotifier } from "./notify.ts";
 import { OrderStore } from "./store.ts";
@@ -52,7 +52,7 @@ export class OrdersFeature implements Feature {
     const dir = join(core.dataDir, "orders");
     mkdirSync(dir, { recursive: true });
     const store = (this.#store = new OrderStore(join(dir, "orders.db")));
-    const notifier = (this.#notifier = new OrderNotifier(core.config.site, core.mqtt, cfg, core.config.alerts, () => core.staff.members(), log));
+    const notifier = (this.#notifier = new OrderNotifier(core.config.site, core.mqtt, core.channels, cfg, core.config.alerts, () => core.staff.members(), log));
     const workflow = (this.#workflow = new OrderWorkflow(store, cfg, (change) => {
       notifier.changed(change);
       core.writePoint(workOrderPoint(change));
@@ -75,8 +75,10 @@ export class OrdersFeature implements Feature {
       }
     }, cfg.escalation.checkMs);
     this.#timer.unref();
-    const held = new HeldEvidence(join(dir, "held"));
-    new OrdersConsole(core, cfg, store, workflow, held, () => store.openAlerts()).start();
+    const old = moveOldHolds(join(dir, "held"), store.list(undefined, Number.MAX_SAFE_INTEGER), core.evidence);
+    if (old.moved > 0) log.info({ orders: old.moved }, "legal holds moved from orders/held into the evidence store");
+    if (old.damaged.length > 0) log.error({ files: old.damaged }, "held evidence copies no longer match their SHA-256: left out of the hold");
+    new OrdersConsole(core, cfg, store, workflow, () => store.openAlerts()).start();
     log.info({ orders: store.list().length }, "work orders started");
   }
 

@@ -31,6 +31,7 @@ export const eventNames: Record<OrderEvent, Texts> = {
   reminded: { zh: "超时提醒处理人", en: "Overdue: assignee reminded" },
   escalated: { zh: "超时升级至主管", en: "Overdue: escalated to the supervisor" },
   held: { zh: "证据法律保全", en: "Evidence put on legal hold" },
+  released: { zh: "解除法律保全", en: "Legal hold released" },
 };
 
 export const reasonNames: Record<CloseReason, Texts> = {

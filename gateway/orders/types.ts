@@ -50,7 +50,7 @@ export interface WorkOrder {
   closeNote?: string;
   photos: OrderPhoto[];
   signatures: OrderSignature[];
-  /** under legal hold: its evidence is kept beyond the evidence store's retention (gateway/orders/held.ts) */
+  /** under legal hold: its evidence is kept beyond the evidence store's retention (a hold in gateway/evidence/holds.ts) */
   legalHold?: { at: number; by: string; note: string };
   /** overdue escalation steps taken: the assignee reminded, then the supervisor told */
   remindedAt?: number;
@@ -59,7 +59,7 @@ export interface WorkOrder {
   version: number;
 }
 
-export type OrderEvent = "created" | "assigned" | "accepted" | "started" | "photo" | "done" | "signed_off" | "closed" | "reminded" | "escalated" | "held";
+export type OrderEvent = "created" | "assigned" | "accepted" | "started" | "photo" | "done" | "signed_off" | "closed" | "reminded" | "escalated" | "held" | "released";
 
 /** One entry of the append-only record chain (gateway/orders/chain.ts). */
 export interface OrderRecord {

@@ -159,6 +159,16 @@ export class OrderWorkflow {
     return this.#record(o, by, "held", { note, sha256: held.map((h) => h.sha256) });
   }
 
+  /** Ends the order's legal hold (a court's release): an administrator's word only, with the reason; the caller releases the evidence store's hold. */
+  release(id: string, version: number, note: string, by: Actor): WorkOrder {
+    const o = this.#load(id, version, by);
+    if (by.role === "system" || !may(by.role, "legal_hold.release")) throw new OrderError(403, "only an administrator releases a legal hold");
+    if (!o.legalHold) throw new OrderError(409, "the work order is not on legal hold");
+    if (!note.trim()) throw new OrderError(400, "a reason is needed (the court's or the police's release)");
+    delete o.legalHold;
+    return this.#record(o, by, "released", { note });
+  }
+
   /** Overdue steps, from the escalation timer. */
   escalationStep(o: WorkOrder, event: "reminded" | "escalated"): WorkOrder {
     if (event === "reminded") o.remindedAt = this.now();

@@ -13,14 +13,20 @@ export type Permission =
   | "orders.own"
   /** every work order: create, assign, close, and sign off as the supervisor */
   | "orders.all"
+  /** put an alert's evidence on legal hold and export its evidence package */
+  | "legal_hold"
+  /** release a legal hold: a court's hold ends on an administrator's word only */
+  | "legal_hold.release"
+  /** the daily and weekly reports (/reports) and their files */
+  | "reports"
   /** console accounts */
   | "accounts";
 
 const GRANTS: Record<StaffRole, readonly Permission[]> = {
   guard: ["alerts"],
   technician: ["orders.own"],
-  supervisor: ["alerts", "orders.own", "orders.all"],
-  administrator: ["alerts", "orders.own", "orders.all", "accounts"],
+  supervisor: ["alerts", "orders.own", "orders.all", "legal_hold", "reports"],
+  administrator: ["alerts", "orders.own", "orders.all", "legal_hold", "legal_hold.release", "reports", "accounts"],
 };
 
 export function may(role: StaffRole | undefined, permission: Permission): boolean {

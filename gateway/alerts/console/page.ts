@@ -1,23 +1,19 @@
 import { domHelperJs } from "../../console/dom-script.ts";
-import { escapeHtml, jsonScript, otherLang } from "../../console/html.ts";
+import { escapeHtml, jsonScript } from "../../console/html.ts";
+import { navCss } from "../../console/nav.ts";
 import type { Lang } from "../../i18n.ts";
 import { pageStrings, ui } from "./strings.ts";
 
 /** The alerts console: the page, its style and its script. Long because it is one page's markup, not logic. */
-/** The other pages the nav links to, when they are served (and, for work orders, the account may assign them). */
+/** What the page offers beyond the guard room's own work. */
 export interface ConsoleLinks {
-  /** site learning's labelling page */
-  labelling: boolean;
-  /** work orders (gateway/orders), where alerts become orders: also turns on the cards' 转工单 button */
+  /** work orders (gateway/orders) run and the account may assign them: turns on the cards' 转工单 button */
   orders: boolean;
-  /** the devices page (gateway/devices-page) */
-  devices: boolean;
-  /** car parking (gateway/parking) */
-  parking: boolean;
 }
 
-export function consolePage(lang: Lang, user: string, timeZone: string, links: ConsoleLinks): string {
-  const { labelling, orders, devices, parking } = links;
+/** The page under the console's navigation (`nav`): the open alerts, history and channels as views of one page. */
+export function consolePage(lang: Lang, nav: string, user: string, timeZone: string, links: ConsoleLinks): string {
+  const { orders } = links;
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   return `<!doctype html>
 <html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -26,14 +22,11 @@ export function consolePage(lang: Lang, user: string, timeZone: string, links: C
 ${jsonScript("linli-config", { lang, timeZone, user, orders, strings: pageStrings(lang) })}
 <script src="/console.js" defer></script>
 </head><body>
-<header>
-  <h1>${t("title")}</h1>
-  <nav><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button><button id="tab-channels" class="tab">${t("channels")}</button>${labelling ? `<a id="nav-learning" class="tab" href="/learning">${t("labelling")}</a>` : ""}${orders ? `<a id="nav-orders" class="tab" href="/orders">${t("orders")}</a>` : ""}${devices ? `<a id="nav-devices" class="tab" href="/devices">${t("devices")}</a>` : ""}${parking ? `<a id="nav-parking" class="tab" href="/parking">${t("parking")}</a>` : ""}</nav>
-  <div class="right"><span id="conn" class="conn">…</span><span class="user">${escapeHtml(user)}</span>
-  <a class="lang" href="/?lang=${otherLang(lang)}">${t("language")}</a>
-  <form method="post" action="/logout"><button class="link">${t("signOut")}</button></form></div>
-</header>
+${nav}
 <main>
+  <div class="page-bar"><h1>${t("title")}</h1>
+  <div class="views"><button id="tab-open" class="tab active">${t("open")} <span id="open-count">0</span></button><button id="tab-history" class="tab">${t("history")}</button><button id="tab-channels" class="tab">${t("channels")}</button></div>
+  <span id="conn" class="conn">…</span></div>
   <section id="open-view"><p id="empty" class="empty">${t("none")}</p><div id="alerts"></div></section>
   <section id="history-view" hidden>
     <table id="history"><thead><tr><th>${t("time")}</th><th>${t("type")}</th><th>${t("place")}</th><th>${t("severity")}</th><th>${t("count")}</th><th>${t("state")}</th><th>${t("handling")}</th></tr></thead><tbody></tbody></table>
@@ -54,18 +47,17 @@ ${jsonScript("linli-config", { lang, timeZone, user, orders, strings: pageString
 export const consoleCss = `
 *{box-sizing:border-box}
 body{margin:0;font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,sans-serif;background:#101820;color:#e8eef2}
-header{display:flex;align-items:center;gap:24px;padding:10px 20px;background:#1b2631;border-bottom:1px solid #2c3e50;position:sticky;top:0;z-index:2}
-header h1{font-size:18px;margin:0;white-space:nowrap}
-nav{display:flex;gap:6px}
-.tab{background:none;border:1px solid #34495e;color:#c8d6e5;padding:6px 14px;border-radius:6px;cursor:pointer;font-size:14px;text-decoration:none}
+${navCss}
+.page-bar{display:flex;align-items:center;flex-wrap:wrap;gap:10px 20px;margin-bottom:14px}
+.page-bar h1{font-size:18px;margin:0}
+.views{display:flex;flex-wrap:wrap;gap:6px}
+.tab{background:none;border:1px solid #34495e;color:#c8d6e5;padding:6px 14px;border-radius:6px;cursor:pointer;font-size:14px;min-height:40px}
 .tab.active{background:#2e86de;border-color:#2e86de;color:#fff}
 #open-count{display:inline-block;min-width:20px;padding:0 6px;border-radius:10px;background:#c0392b;color:#fff;font-size:12px}
-.right{margin-left:auto;display:flex;align-items:center;gap:14px;font-size:13px;color:#9fb3c3}
-.right form{margin:0}.link{background:none;border:0;color:#9fb3c3;cursor:pointer;font-size:13px;text-decoration:underline}
-.lang{color:#9fb3c3}
-.conn{padding:2px 8px;border-radius:10px;background:#34495e}.conn.live{background:#1e8449;color:#fff}.conn.down{background:#922b21;color:#fff}
-main{padding:18px 20px}
+.conn{margin-left:auto;padding:2px 8px;border-radius:10px;background:#34495e;font-size:13px;color:#9fb3c3}.conn.live{background:#1e8449;color:#fff}.conn.down{background:#922b21;color:#fff}
+main{padding:14px 20px}
 .empty{color:#7f8c8d;font-size:15px}
+#empty{background:#1b2631;border-radius:8px;padding:28px 20px;text-align:center;color:#58d68d;font-size:18px}
 #alerts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:14px}
 .alert{display:flex;gap:14px;background:#1b2631;border-radius:8px;padding:14px;border-left:8px solid #7f8c8d}
 .alert.sev-critical{border-left-color:#e74c3c;background:#2a1a1d}
@@ -95,10 +87,13 @@ table{width:100%;border-collapse:collapse;font-size:13px}
 th,td{text-align:left;padding:7px 8px;border-bottom:1px solid #2c3e50;vertical-align:top}
 th{color:#9fb3c3;font-weight:normal}
 tr.sev-critical td:first-child{border-left:4px solid #e74c3c}tr.sev-warning td:first-child{border-left:4px solid #f39c12}tr.sev-info td:first-child{border-left:4px solid #3498db}
-@media (max-width:700px){header{flex-wrap:wrap;gap:10px;padding:10px 12px}.tab{white-space:nowrap;padding:6px 10px}.right{gap:10px;white-space:nowrap}main{padding:12px}#alerts{grid-template-columns:1fr}.alert{flex-direction:column}.snap,.snap img,.snap .missing{width:100%}.actions{flex-wrap:wrap}}
+@media (max-width:700px){.tab{white-space:nowrap;padding:6px 10px;min-height:44px}main{padding:10px}#alerts{grid-template-columns:1fr}.alert{flex-direction:column}.snap,.snap img,.snap .missing{width:100%}.actions{flex-wrap:wrap}}
 #channels-view h2{font-size:16px;margin:18px 0 8px}
 td.failing{color:#e74c3c;font-weight:bold}td.healthy{color:#2ecc71}
 .mute{background:#7f8c8d}.badge.muted{background:#7f8c8d}
+.legal-hold{background:#6c3483}.badge.held{background:#6c3483}
+a.package-download{display:inline-block;background:#6c3483;color:#fff;padding:6px 12px;border-radius:5px;font-size:14px;text-decoration:none}
+td .actions{margin-top:6px}td .actions input{min-width:120px}td .badge.held{display:inline-block;white-space:nowrap;margin-bottom:4px}
 .unmute{background:#34495e;border:0;color:#fff;padding:5px 12px;border-radius:5px;cursor:pointer}
 .actions select{padding:5px;border-radius:5px;border:1px solid #34495e;background:#0f1a24;color:#fff}
 .more{margin-top:12px;background:#34495e;border:0;color:#fff;padding:7px 16px;border-radius:6px;cursor:pointer}
@@ -149,6 +144,7 @@ async function act(kind, id, note, button) {
     if (!res.ok) throw new Error((await res.json()).error || res.status);
     const body = await res.json();
     upsert(body.alert);
+    return body.alert;
   } catch (err) {
     alert(S.ui.failed + ": " + err.message);
   } finally {
@@ -215,6 +211,23 @@ function orderButton(a) {
   return h("div", { className: "actions order" }, h("button", { className: "to-order", onclick: (ev) => toOrder(a, ev.currentTarget) }, S.ui.toOrder));
 }
 
+/** Puts the alert's evidence on legal hold, the note as its reason; for supervisors and administrators (the server checks too). */
+function legalHoldButton(a, note) {
+  if (!a.mayHold || a.hold) return null;
+  return h("div", { className: "actions legal" }, h("button", { className: "legal-hold", title: S.ui.holdReason,
+    onclick: (ev) => note.value.trim() ? act("hold", a.id, note.value, ev.currentTarget) : (note.focus(), alert(S.ui.holdReason)) }, S.ui.legalHold));
+}
+
+/** A held alert's evidence package as one .tar file (what \`linli alerts package\` writes), for whoever may hold. */
+function packageLink(a) {
+  if (!a.mayHold || !a.hold) return null;
+  return h("div", { className: "actions package" }, h("a", { className: "package-download", href: "/api/alerts/package.tar?id=" + encodeURIComponent(a.id), download: "linli-" + a.id + ".tar" }, S.ui.downloadPackage));
+}
+
+function heldBadge(a) {
+  return a.hold ? h("span", { className: "badge held", title: a.hold.by + " · " + time(a.hold.at) + " · " + a.hold.reason }, S.ui.held) : null;
+}
+
 function portButtons(a) {
   if (a.place.kind !== "charger" || typeof a.place.port !== "number") return null;
   return h("div", { className: "actions port" },
@@ -273,7 +286,8 @@ function card(a) {
         h("span", { className: "badge sev-" + a.severity }, S.severities[a.severity]),
         h("span", { className: "badge state-" + a.state }, S.states[a.state]),
         h("span", { className: "badge count", title: S.ui.count }, "×" + a.count),
-        a.muted ? h("span", { className: "badge muted" }, S.ui.muted) : null),
+        a.muted ? h("span", { className: "badge muted" }, S.ui.muted) : null,
+        heldBadge(a)),
       h("p", { className: "place" }, placeText(a.place)),
       h("p", { className: "meta time" }, S.ui.first + " " + time(a.createdAt) + (a.count > 1 ? " · " + S.ui.last + " " + time(a.lastAt) : "")),
       h("p", { className: "summary" }, a.text || a.summary),
@@ -284,6 +298,8 @@ function card(a) {
       holdButtons(a),
       portButtons(a),
       orderButton(a),
+      legalHoldButton(a, note),
+      packageLink(a),
       a.muted ? null : muteControl(a)),
     snapshotBox(a));
 }
@@ -353,6 +369,29 @@ function connect() {
   };
 }
 
+/** The hold of a past alert, from its history row: a resolved throw the police ask about weeks later. */
+function historyHold(a) {
+  if (!a.mayHold) return null;
+  if (a.hold) return packageLink(a);
+  const note = h("input", { className: "note", placeholder: S.ui.holdNote, maxlength: 500 });
+  return h("div", { className: "actions legal" }, note, h("button", { className: "legal-hold", onclick: (ev) => {
+    if (!note.value.trim()) { note.focus(); return alert(S.ui.holdReason); }
+    const row = ev.currentTarget.closest("tr");
+    act("hold", a.id, note.value, ev.currentTarget).then((held) => { if (held) row.replaceWith(historyRow(held)); });
+  } }, S.ui.legalHold));
+}
+
+function historyRow(a) {
+  const handled = [];
+  if (a.acknowledgedBy) handled.push(S.ui.ackedBy + ": " + a.acknowledgedBy + " " + time(a.acknowledgedAt) + (a.ackNote ? " (" + a.ackNote + ")" : ""));
+  if (a.resolvedBy) handled.push(S.ui.resolvedBy + ": " + a.resolvedBy + " " + time(a.resolvedAt) + (a.resolveNote ? " (" + a.resolveNote + ")" : ""));
+  if (a.escalatedAt) handled.push(S.ui.escalated + " " + time(a.escalatedAt));
+  return h("tr", { className: "sev-" + a.severity, "data-id": a.id },
+    h("td", {}, time(a.createdAt)), h("td", {}, S.types[a.type] || a.type), h("td", {}, placeText(a.place)),
+    h("td", {}, S.severities[a.severity]), h("td", {}, String(a.count)), h("td", { className: "state" }, S.states[a.state]),
+    h("td", {}, heldBadge(a), handled.map((t) => h("div", {}, t)), historyHold(a)));
+}
+
 let oldest;
 async function loadHistory(reset) {
   const tbody = document.querySelector("#history tbody");
@@ -361,14 +400,7 @@ async function loadHistory(reset) {
   if (res.status === 401) return location.reload();
   const body = await res.json();
   for (const a of body.alerts) {
-    const handled = [];
-    if (a.acknowledgedBy) handled.push(S.ui.ackedBy + ": " + a.acknowledgedBy + " " + time(a.acknowledgedAt) + (a.ackNote ? " (" + a.ackNote + ")" : ""));
-    if (a.resolvedBy) handled.push(S.ui.resolvedBy + ": " + a.resolvedBy + " " + time(a.resolvedAt) + (a.resolveNote ? " (" + a.resolveNote + ")" : ""));
-    if (a.escalatedAt) handled.push(S.ui.escalated + " " + time(a.escalatedAt));
-    tbody.append(h("tr", { className: "sev-" + a.severity, "data-id": a.id },
-      h("td", {}, time(a.createdAt)), h("td", {}, S.types[a.type] || a.type), h("td", {}, placeText(a.place)),
-      h("td", {}, S.severities[a.severity]), h("td", {}, String(a.count)), h("td", { className: "state" }, S.states[a.state]),
-      h("td", {}, handled.map((t) => h("div", {}, t)))));
+    tbody.append(historyRow(a));
     oldest = a.lastAt;
   }
   document.getElementById("more").hidden = body.alerts.length < 100;

@@ -14,22 +14,15 @@ export const ui = {
   user: loginUi.user,
   password: loginUi.password,
   signIn: loginUi.signIn,
-  signOut: { zh: "退出", en: "Sign out" },
   badLogin: loginUi.badLogin,
   tooMany: loginUi.tooMany,
   open: { zh: "未处理告警", en: "Open alerts" },
   history: { zh: "历史记录", en: "History" },
-  /** the site-learning labelling page (gateway/learning/console) */
-  labelling: { zh: "标注", en: "Labelling" },
-  /** the work order pages (gateway/orders) */
-  orders: { zh: "工单", en: "Work orders" },
+  /** this page's entry in the console's navigation */
+  alerts: { zh: "告警", en: "Alerts" },
   /** the alert card's button that makes it a work order */
   toOrder: { zh: "转工单", en: "To work order" },
-  /** the devices page (gateway/devices-page) */
-  devices: { zh: "设备", en: "Devices" },
-  /** car parking (gateway/parking) */
-  parking: { zh: "停车", en: "Parking" },
-  none: { zh: "当前没有未处理的告警", en: "No open alerts" },
+  none: { zh: "一切正常：当前没有未处理的告警", en: "All clear: no open alerts" },
   live: { zh: "实时连接", en: "Live" },
   offline: { zh: "连接中断，正在重连…", en: "Disconnected, reconnecting…" },
   count: { zh: "次数", en: "Count" },
@@ -82,7 +75,13 @@ export const ui = {
   mutedBy: { zh: "操作人", en: "By" },
   device: { zh: "设备", en: "Device" },
   muteNote: { zh: "备注", en: "Note" },
-  language: loginUi.language,
+  legalHold: { zh: "证据保全", en: "Legal hold" },
+  held: { zh: "已法律保全", en: "On legal hold" },
+  holdReason: { zh: "请在备注中填写保全原因（如派出所调取单号）", en: "Write the hold's reason in the note (e.g. the police request number)" },
+  /** a held alert's link to its evidence package as one .tar file */
+  downloadPackage: { zh: "下载证据包", en: "Download evidence package" },
+  /** the history row's own reason box for a hold */
+  holdNote: { zh: "保全原因（如派出所调取单号）", en: "Reason (e.g. the police request number)" },
 } satisfies Record<string, Texts>;
 
 /** Everything the page script needs to render in one language. */

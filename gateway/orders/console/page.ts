@@ -1,7 +1,7 @@
 import { typeNames as alertTypeNames } from "../../alerts/rules/index.ts";
 import { domHelperJs } from "../../console/dom-script.ts";
 import { escapeHtml, jsonScript } from "../../console/html.ts";
-import { staffCss, staffHeader } from "../../console/nav.ts";
+import { staffCss } from "../../console/staff-css.ts";
 import { inLang, type Lang, type Texts } from "../../i18n.ts";
 import { may } from "../../staff/roles.ts";
 import { eventNames, reasonNames, stateNames, typeNames } from "../strings.ts";
@@ -19,7 +19,7 @@ const ui = {
   assignee: { zh: "处理人", en: "Assignee" },
   nobody: { zh: "暂不派单", en: "Not yet" },
   create: { zh: "创建", en: "Create" },
-  none: { zh: "暂无工单", en: "No work orders" },
+  none: { zh: "暂无工单：告警转成的工单和新建的工单会列在这里。", en: "No work orders yet: orders made from alerts or created here are listed here." },
   noAlerts: { zh: "没有待处理告警", en: "No open alerts" },
   due: { zh: "截止", en: "Due" },
   overdue: { zh: "已超时", en: "Overdue" },
@@ -44,6 +44,8 @@ const ui = {
   hold: { zh: "证据法律保全", en: "Legal hold on the evidence" },
   holdNote: { zh: "原因（案件编号、警方要求等）", en: "Reason (case number, police request)" },
   held: { zh: "已法律保全", en: "On legal hold" },
+  release: { zh: "解除法律保全", en: "Release the legal hold" },
+  releaseNote: { zh: "解除原因（法院或警方的解除文书）", en: "Reason (the court's or police's release)" },
   back: { zh: "返回工单列表", en: "Back to the list" },
   failed: { zh: "操作失败", en: "Failed" },
   noSignature: { zh: "请先签字", en: "Please sign first" },
@@ -53,8 +55,11 @@ const ui = {
 
 const pick = inLang;
 
-/** The work order pages (list, and one order): phone first, server-rendered frame, DOM-built content. */
-export function ordersPage(lang: Lang, timeZone: string, actor: Actor, view: "list" | "detail", id?: string): string {
+/** The work orders' entry in the console's navigation. */
+export const ordersLabel: Texts = ui.title;
+
+/** The work order pages (list, and one order) under the console's navigation (`nav`): phone first, server-rendered frame, DOM-built content. */
+export function ordersPage(lang: Lang, nav: string, timeZone: string, actor: Actor, view: "list" | "detail", id?: string): string {
   const role = actor.role === "system" ? "guard" : actor.role;
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
   const config = {
@@ -64,6 +69,7 @@ export function ordersPage(lang: Lang, timeZone: string, actor: Actor, view: "li
     id,
     user: actor.user,
     supervisor: may(role, "orders.all"),
+    mayRelease: may(role, "legal_hold.release"),
     strings: pick(ui, lang),
     types: pick(typeNames, lang),
     states: pick(stateNames, lang),
@@ -76,7 +82,7 @@ export function ordersPage(lang: Lang, timeZone: string, actor: Actor, view: "li
 <title>${view === "detail" && id ? escapeHtml(id) : t("title")}</title><style>${staffCss}${ordersCss}</style>
 ${jsonScript("orders-config", config)}
 <script src="/orders.js" defer></script></head><body>
-${staffHeader(lang, actor.displayName, role, view === "list" ? "/orders" : "")}
+${nav}
 <main>${view === "list" ? `<h1>${t("title")}</h1>
 ${config.supervisor ? `<section id="from-alerts"><h2>${t("fromAlerts")}</h2><div id="alerts"></div></section>
 <details id="new-order" class="card"><summary>${t("newOrder")}</summary>
@@ -86,7 +92,7 @@ ${config.supervisor ? `<section id="from-alerts"><h2>${t("fromAlerts")}</h2><div
 <label for="n-description">${t("description")}</label><textarea id="n-description" rows="3" maxlength="1000"></textarea>
 <label for="n-assignee">${t("assignee")}</label><select id="n-assignee" class="staff-select"></select>
 <p><button id="n-create">${t("create")}</button></p></details>` : ""}
-<section><div id="orders"></div><p id="empty" class="meta" hidden>${t("none")}</p></section>`
+<section><div id="orders"></div><p id="empty" class="empty" hidden>${t("none")}</p></section>`
     : `<p><a href="/orders">← ${t("back")}</a></p><div id="order"></div>`}
 <p id="error" class="error"></p></main></body></html>`;
 }
@@ -234,6 +240,10 @@ function actions(o) {
   if (CFG.supervisor && !o.legalHold) {
     const note = h("input", { id: "hold-note", placeholder: S.holdNote, maxlength: 500 });
     out.push(h("details", { className: "card" }, h("summary", {}, S.hold), note, h("p", {}, h("button", { id: "hold", className: "secondary", onclick: () => act({ action: "hold", note: note.value }) }, S.hold))));
+  }
+  if (CFG.mayRelease && o.legalHold) {
+    const note = h("input", { id: "release-note", placeholder: S.releaseNote, maxlength: 500 });
+    out.push(h("details", { className: "card" }, h("summary", {}, S.release), note, h("p", {}, h("button", { id: "release-hold", className: "danger", onclick: () => act({ action: "release-hold", note: note.value }) }, S.release))));
   }
   if (["done", "signed_off"].includes(o.state)) out.push(h("p", {}, h("a", { id: "pdf", href: "/api/orders/pdf?id=" + encodeURIComponent(o.id), download: o.id + ".pdf" }, S.pdf)));
   return out;

@@ -3,18 +3,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import sharp from "sharp";
 import type { Alert } from "../../alerts/types.ts";
 import { langCookies, langOf, sendHtml } from "../../console/html.ts";
+import { navFor } from "../../console/nav.ts";
 import type { Core } from "../../core.ts";
 import { readJson, sendJson } from "../../http/routes.ts";
 import type { Lang } from "../../i18n.ts";
 import { landingOf, may, type Permission } from "../../staff/roles.ts";
 import type { OrdersConfig } from "../config.ts";
 import { orderFromAlert } from "../from-alert.ts";
-import type { HeldEvidence } from "../held.ts";
+import { orderSubject, storedEvidence } from "../held.ts";
 import { orderPdf } from "../pdf.ts";
 import type { OrderStore } from "../store.ts";
 import { CLOSE_REASONS, ORDER_TYPES, type CloseReason, type OrderType, type WorkOrder } from "../types.ts";
 import { canSee, OrderError, type Actor, type OrderWorkflow } from "../workflow.ts";
-import { forbiddenPage, ordersJs, ordersPage } from "./page.ts";
+import { forbiddenPage, ordersJs, ordersLabel, ordersPage } from "./page.ts";
 import { readPhoto, UploadError } from "./upload.ts";
 
 const PNG_DATA_URL = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/;
@@ -35,7 +36,6 @@ export class OrdersConsole {
     private readonly cfg: OrdersConfig,
     private readonly store: OrderStore,
     private readonly workflow: OrderWorkflow,
-    private readonly held: HeldEvidence,
     /** unresolved alerts not yet turned into orders, newest first */
     private readonly openAlerts: () => Alert[],
   ) {}
@@ -43,8 +43,12 @@ export class OrdersConsole {
   start(): void {
     const page = (view: "list" | "detail"): Handler => (req, res, url, actor) => {
       const id = view === "detail" ? decodeURIComponent(url.pathname.slice("/orders/".length)) : undefined;
-      sendHtml(res, 200, ordersPage(this.#lang(req, url), this.core.config.alerts.timeZone, actor, view, id), langCookies(url));
+      const lang = this.#lang(req, url);
+      // #route has seen a signed-in account, so there is always a navigation to draw
+      const nav = navFor(this.core, req, lang, url) ?? "";
+      sendHtml(res, 200, ordersPage(lang, nav, this.core.config.alerts.timeZone, actor, view, id), langCookies(url));
     };
+    this.core.pages.add({ key: "orders", path: "/orders", label: ordersLabel, permission: "orders.own", order: 50 });
     this.#route("GET", "/orders", "orders.own", page("list"), true);
     this.#route("GET", "/orders/*", "orders.own", page("detail"), true);
     this.#route("GET", "/orders.js", "orders.own", (_req, res) => {
@@ -159,9 +163,20 @@ export class OrdersConsole {
         break;
       }
       case "hold": {
-        const o = this.#seen(id, actor);
-        const kept = this.held.keep(this.core.evidence, [...o.evidence.flatMap((e) => (e.id ? [e.id] : [])), ...o.photos.map((p) => p.evidenceId)]);
+        // the workflow refuses first (role, version, reason); then the evidence store holds the files
+        const kept = storedEvidence(this.#seen(id, actor), this.core.evidence);
         order = w.hold(id, version, text("note", 500), kept, actor);
+        const { holds } = this.core.evidence;
+        if (holds.isHeld(orderSubject(id))) holds.add(orderSubject(id), kept, actor.user);
+        else holds.hold(orderSubject(id), kept, actor.user, text("note", 500));
+        break;
+      }
+      case "release-hold": {
+        // the workflow refuses first (role, version, reason); then the evidence falls back under retention
+        order = w.release(id, version, text("note", 500), actor);
+        const { holds } = this.core.evidence;
+        if (holds.isHeld(orderSubject(id))) holds.release(orderSubject(id), actor.user, text("note", 500));
+        this.core.log.warn({ order: id, by: actor.user, reason: text("note", 500) }, "work order's legal hold released");
         break;
       }
       default:
@@ -185,7 +200,7 @@ export class OrdersConsole {
     const bytes = await readPhoto(req, this.cfg.maxPhotoBytes);
     const rec = this.core.evidence.put(bytes, { source: `upload:${actor.user}`, subject: o.id });
     if (rec.mime !== "image/jpeg" && rec.mime !== "image/png") throw new OrderError(415, "a JPEG or PNG photo");
-    if (o.legalHold) this.held.keep(this.core.evidence, [rec.id]);
+    if (o.legalHold) this.core.evidence.holds.add(orderSubject(o.id), [{ id: rec.id, sha256: rec.sha256 }], actor.user);
     sendJson(res, 200, { order: withoutDrawings(this.workflow.attachPhoto(o.id, version, { evidenceId: rec.id, sha256: rec.sha256, mime: rec.mime }, actor)) });
   }
 
