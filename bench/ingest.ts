@@ -19,7 +19,8 @@
  * query, then 10 ms); victoria-metrics is flushed before each count, so its own few seconds before
  * new samples become searchable are not in its figures.
  *
- *   npm run bench:ingest -- [--messages 40000] [--only gate|charger] [--systems ceiling,linli-influxd,...] [--sync full|normal]
+ *   npm run bench:ingest -- [--messages 40000] [--only gate|charger] [--systems ceiling,linli-influxd,...] [--sync full|normal] [--profile DIR]
+ *   (--profile: each linli process writes a V8 CPU profile, `node --cpu-prof`, into DIR)
  *   (charger runs send a quarter of --messages: each carries 10 points)
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     systems: { type: "string", default: SYSTEMS.join(",") },
     sync: { type: "string", default: "full" },
+    profile: { type: "string" },
   },
 });
 const MESSAGES = Number(args.messages);
@@ -262,7 +264,8 @@ async function linli(system: System, kind: Kind, broker: string | undefined, inf
         influxLine,
       ].join("\n") + "\n",
     );
-    const proc = startProcess(process.execPath, [path.join(repoRoot, "bin/linli.js"), "start", "--config", config]);
+    const profile = args.profile ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(args.profile)] : [];
+    const proc = startProcess(process.execPath, [...profile, path.join(repoRoot, "bin/linli.js"), "start", "--config", config]);
     const exited = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
     await waitFor("linli's /healthz", async () => exited() || (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 60_000).catch(async (e: Error) => {
       await proc.stop();

@@ -40,12 +40,17 @@ class Tally<L extends Record<string, string>> {
   }
 
   add(labels: L, n = 1): void {
-    // once per device message: a join, not JSON, for the series key (label values never hold \u0001)
+    this.seriesOf(labels).value += n;
+  }
+
+  /** The series of these labels, created at 0: a caller that counts it often keeps it (GatewayMetrics.messageIn). */
+  seriesOf(labels: L): { labels: L; value: number } {
+    // a join, not JSON, for the series key (label values never hold \u0001)
     let key = "";
     for (const name of this.#labelNames) key += `${labels[name]}\u0001`;
-    const s = this.#series.get(key);
-    if (s) s.value += n;
-    else this.#series.set(key, { labels, value: n });
+    let s = this.#series.get(key);
+    if (!s) this.#series.set(key, (s = { labels, value: 0 }));
+    return s;
   }
 
   series(): IterableIterator<{ labels: L; value: number }> {
@@ -100,8 +105,15 @@ export class GatewayMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: "linli_" });
   }
 
+  /** kind -> channel -> its series: once per device message, so no labels object and no key string each time */
+  readonly #messagesInOf = new Map<string, Map<string, { value: number }>>();
+
   messageIn(kind: string, channel: string): void {
-    this.#messagesIn.add({ kind, channel });
+    let byChannel = this.#messagesInOf.get(kind);
+    if (!byChannel) this.#messagesInOf.set(kind, (byChannel = new Map()));
+    let series = byChannel.get(channel);
+    if (!series) byChannel.set(channel, (series = this.#messagesIn.seriesOf({ kind, channel })));
+    series.value++;
   }
 
   rejected(reason: RejectReason): void {

@@ -16,7 +16,7 @@ afterAll(async () => {
   await vm?.stop();
 });
 
-describe("InfluxDB 2.x write path (@influxdata/influxdb-client against /api/v2/write)", () => {
+describe("InfluxDB 2.x write path (line protocol against /api/v2/write)", () => {
   it("writes device points that read back with their tags, values and times", async () => {
     const device = await gw.client();
     const t0 = Date.now() - 5_000;

@@ -72,7 +72,8 @@ describe("a QoS 1 acknowledgement means the points are on disk", () => {
 
     expect(acks.filter(Boolean)).toHaveLength(total);
     const db = new Database(join(dataDir, "spool.db"), { readonly: true });
-    const spooled = (db.prepare("SELECT COUNT(*) AS n FROM spool WHERE point LIKE '%\"charger_session\"%'").get() as { n: number }).n;
+    const rows = db.prepare("SELECT body FROM batches").all() as { body: string }[];
+    const spooled = rows.flatMap((r) => JSON.parse(r.body) as Array<{ measurement: string }>).filter((p) => p.measurement === "charger_session").length;
     db.close();
     console.log(`acknowledged ${total}, in the spool after kill -9: ${spooled}`);
     expect(spooled).toBe(total);

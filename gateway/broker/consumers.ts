@@ -2,8 +2,11 @@ import type { Consumer, InboundMessage } from "./link.ts";
 
 /** Matches a topic against an MQTT filter with `+` and `#`. */
 export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split("/");
-  const t = topic.split("/");
+  return levelsMatch(filter.split("/"), topic.split("/"));
+}
+
+/** The same, on levels split already: a consumer's filter is split once, not per message. */
+function levelsMatch(f: readonly string[], t: readonly string[]): boolean {
   for (let i = 0; i < f.length; i++) {
     if (f[i] === "#") return true;
     if (i >= t.length) return false;
@@ -18,7 +21,7 @@ export function topicMatches(filter: string, topic: string): boolean {
  * acknowledged unread: a persistent session delivers its backlog as soon as the gateway connects.
  */
 export class Consumers {
-  readonly #entries = new Set<{ filter: string; consumer: Consumer }>();
+  readonly #entries = new Set<{ levels: readonly string[]; consumer: Consumer }>();
   #first: Promise<void> | undefined;
   #release: (() => void) | undefined;
 
@@ -27,7 +30,7 @@ export class Consumers {
   }
 
   add(filter: string, consumer: Consumer): () => void {
-    const entry = { filter, consumer };
+    const entry = { levels: filter.split("/"), consumer };
     this.#entries.add(entry);
     this.#release?.();
     this.#release = undefined;
@@ -42,8 +45,9 @@ export class Consumers {
   deliver(message: InboundMessage): Promise<void> | undefined {
     const first = this.#first;
     if (first) return first.then(() => this.deliver(message));
+    const levels = message.topic.split("/");
     for (const e of this.#entries) {
-      if (!topicMatches(e.filter, message.topic)) continue;
+      if (!levelsMatch(e.levels, levels)) continue;
       try {
         return e.consumer(message) ?? undefined;
       } catch (err) {

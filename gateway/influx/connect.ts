@@ -4,7 +4,7 @@ import type { Sink } from "./sink.ts";
 import { V1Sink } from "./v1-sink.ts";
 import { V2Sink } from "./v2-sink.ts";
 
-/** The configured InfluxDB: 1.x through `influx`, 2.x through `@influxdata/influxdb-client`. */
+/** The configured InfluxDB: 1.x or 2.x (both written as line protocol of our own, line-post.ts). */
 export function sinkFor(influx: Config["influx"], measurements: readonly Measurement[]): Sink {
   const i = influx;
   return i.version === 1

@@ -1,22 +1,31 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
+import { compactString, FifoMemory } from "../fifo-memory.ts";
 import type { Point } from "./point.ts";
 
 const NS_PER_MS = 1_000_000;
 
 /** Measurement and tags in a fixed order: what InfluxDB calls the series key. */
 function seriesKey(p: Point): string {
+  const keys = Object.keys(p.tags);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   let key = p.measurement;
-  for (const k of Object.keys(p.tags).sort()) key += `,${k}=${p.tags[k]}`;
+  for (const k of keys) key += `,${k}=${p.tags[k]}`;
   return key;
 }
 
 /** The point's identity (series, ms, and its identity field or else every field with its JS type) as one digest. */
-function digest(series: string, p: Point, identity: string | undefined): Buffer {
+function digest(series: string, p: Point, identity: string | undefined): string {
   let content = `${series}\u0000${p.ts}`;
   const id = identity === undefined ? undefined : p.fields[identity];
   if (id !== undefined) content += `\u0000#${identity}=${JSON.stringify(id)}`;
   else for (const k of Object.keys(p.fields).sort()) content += `\u0000${k}=${JSON.stringify(p.fields[k])}`;
-  return createHash("sha1").update(content).digest();
+  // one-shot, as hex: no Hash object and no Buffer per point
+  return hash("sha1", content, "hex");
 }
 
 /**
@@ -31,37 +40,37 @@ function digest(series: string, p: Point, identity: string | undefined): Buffer 
  * series in one millisecond.
  */
 export class PointStamper {
-  /** slot (series, ms, ns) -> identity of the point that holds it; Map order is insertion order */
-  readonly #slots = new Map<string, string>();
+  /** slot (series, ms, ns) -> 28 bits of the identity of the point that holds it (a small integer, not a string kept per slot) */
+  readonly #slots: FifoMemory<string, number>;
 
-  constructor(readonly memory = 50_000) {}
+  constructor(readonly memory = 50_000) {
+    this.#slots = new FifoMemory(memory);
+  }
 
   /** `identityField`: the measurement's identity field (Measurement.identity), when it declares one. */
   stamp(point: Point, identityField?: string): Point {
     // stamped already: that is the slot it was, or will be, written to
     if (point.ns !== undefined) return point;
+    return { ...point, ns: this.offsetOf(point, identityField) };
+  }
+
+  /** The nanoseconds `stamp` gives an unstamped point, for a caller that owns the point and sets them itself. */
+  offsetOf(point: Point, identityField?: string): number {
     const series = seriesKey(point);
     const d = digest(series, point, identityField);
-    const identity = d.toString("base64", 4, 16);
+    // the first 4 bytes place the point (as they always have: a resend lands where it landed before), the next 28 bits name it here
+    const identity = Number.parseInt(d.slice(8, 15), 16);
     const base = `${series} ${point.ts} `;
-    let ns = d.readUInt32BE(0) % NS_PER_MS;
+    let ns = Number.parseInt(d.slice(0, 8), 16) % NS_PER_MS;
     for (let tries = 0; tries < NS_PER_MS; tries++, ns = (ns + 1) % NS_PER_MS) {
       const slot = base + ns;
       const holder = this.#slots.get(slot);
       if (holder === identity) break;
       if (holder === undefined) {
-        this.#remember(slot, identity);
+        this.#slots.add(compactString(slot), identity);
         break;
       }
     }
-    return { ...point, ns };
-  }
-
-  #remember(slot: string, identity: string): void {
-    this.#slots.set(slot, identity);
-    if (this.#slots.size > this.memory) {
-      const oldest = this.#slots.keys().next();
-      if (!oldest.done) this.#slots.delete(oldest.value);
-    }
+    return ns;
   }
 }

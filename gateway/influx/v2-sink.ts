@@ -1,63 +1,55 @@
-import { HttpError, InfluxDB, RequestTimedOutError, Point as V2Point } from "@influxdata/influxdb-client";
-import { nanoTimestamp, type Measurement, type Point } from "./point.ts";
+import { HttpError, InfluxDB, RequestTimedOutError } from "@influxdata/influxdb-client";
+import { LineProtocolEncoder } from "./line-protocol.ts";
+import type { Measurement, Point } from "./point.ts";
 import { httpSinkError, SinkError, type Sink } from "./sink.ts";
 
 export interface V2Options {
   url: string;
+  token?: string | undefined;
   org: string;
   bucket: string;
-  token?: string | undefined;
   timeoutMs: number;
 }
 
-/** InfluxDB 2.x (or anything speaking /api/v2/write) through `@influxdata/influxdb-client`. */
+/**
+ * InfluxDB 2.x, or anything speaking /api/v2/write (VictoriaMetrics, 3.x), through
+ * `@influxdata/influxdb-client`, handed line protocol from the gateway's own encoder: the client's
+ * Point objects cost a few times the CPU per point, and gzip is off since the request crosses
+ * loopback or a LAN, where compressing costs more than it saves.
+ */
 export class V2Sink implements Sink {
   readonly #client: InfluxDB;
-  readonly #types: Map<string, Measurement["fields"]>;
+  readonly #encoder: LineProtocolEncoder;
 
   constructor(
     readonly options: V2Options,
     measurements: readonly Measurement[],
   ) {
     this.#client = new InfluxDB({ url: options.url, token: options.token ?? "", timeout: options.timeoutMs });
-    this.#types = new Map(measurements.map((m) => [m.name, m.fields]));
+    this.#encoder = new LineProtocolEncoder(measurements);
   }
 
   async ensure(): Promise<void> {}
 
-  #toV2(p: Point): V2Point {
-    const point = new V2Point(p.measurement).timestamp(nanoTimestamp(p));
-    for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
-    const types = this.#types.get(p.measurement) ?? {};
-    for (const [k, v] of Object.entries(p.fields)) {
-      switch (types[k]) {
-        case "integer":
-          point.intField(k, v as number);
-          break;
-        case "float":
-          point.floatField(k, v as number);
-          break;
-        case "boolean":
-          point.booleanField(k, v as boolean);
-          break;
-        default:
-          point.stringField(k, String(v));
-      }
-    }
-    return point;
-  }
-
   async write(points: readonly Point[]): Promise<void> {
+    let lines: string[];
+    try {
+      lines = points.map((p) => this.#encoder.line(p));
+    } catch (err) {
+      // a point line protocol cannot carry, or the registry does not allow, can never be written
+      throw new SinkError(`InfluxDB 2.x write: ${(err as Error).message}`, { refusal: { reason: "unparsable" } });
+    }
     // The client's own retry buffer is off: the spool is the one place that retries, in order.
     // writeFailed hands every failure back here (instead of the client logging it to the console).
     const api = this.#client.getWriteApi(this.options.org, this.options.bucket, "ns", {
       maxRetries: 0,
-      batchSize: points.length + 1,
+      batchSize: lines.length + 1,
       flushInterval: 0,
+      gzipThreshold: Number.POSITIVE_INFINITY,
       writeFailed: (err) => Promise.reject(err),
     });
     try {
-      api.writePoints(points.map((p) => this.#toV2(p)));
+      api.writeRecords(lines);
       await api.close();
     } catch (err) {
       if (err instanceof HttpError) {

@@ -117,8 +117,10 @@ export class InfluxWriter {
     });
   }
 
+  /** `point` is checkPoint's copy, the writer's own: its offset is set on it rather than on a copy of it. */
   #stamp(point: Point): Point {
-    return this.#stamper.stamp(point, this.#measurements.get(point.measurement)?.identity);
+    point.ns ??= this.#stamper.offsetOf(point, this.#measurements.get(point.measurement)?.identity);
+    return point;
   }
 
   #check(point: Point): Point | undefined {
@@ -166,7 +168,7 @@ export class InfluxWriter {
   /** Appends to the spool; a refusal starts back-pressure and is returned, a success ends it. */
   #append(points: Point[]): BackPressureError | undefined {
     try {
-      const dropped = this.spool.append(points);
+      const dropped = this.spool.append(points, this.options.batchSize);
       if (dropped > 0) {
         this.metrics.spoolDropped(dropped);
         this.log.error({ dropped, maxBytes: this.spool.maxBytes }, "spool full: oldest points dropped (spool.whenFull: dropOldest)");
@@ -225,7 +227,7 @@ export class InfluxWriter {
         }
         // points InfluxDB refuses for what they are are found and dropped alone; the rest land
         const delivery = await deliver(this.sink, batch.points);
-        this.spool.remove(batch.upTo, batch.points.length);
+        this.spool.remove(batch.upTo, batch.points.length, batch.bytes);
         this.metrics.pointsWritten(delivery.written);
         for (const g of delivery.refused) {
           this.metrics.pointsRefused(g.reason, g.points);

@@ -1,22 +1,21 @@
+import { compactString, FifoMemory } from "../fifo-memory.ts";
+
 /**
  * Remembers the last `capacity` keys, oldest forgotten first, to refuse repeated event ids. The
  * gateway's one IngestPipeline holds it for every path in (MQTT, HTTP push, Dahua streams), so an
  * event that arrives by two is one event.
  */
 export class RecentKeys {
-  readonly #keys = new Set<string>();
+  readonly #keys: FifoMemory<string, true>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.#keys = new FifoMemory(capacity);
+  }
 
   /** True when the key was seen already; otherwise remembers it. */
   seen(key: string): boolean {
     if (this.#keys.has(key)) return true;
-    if (this.capacity === 0) return false;
-    this.#keys.add(key);
-    if (this.#keys.size > this.capacity) {
-      const oldest = this.#keys.values().next().value as string;
-      this.#keys.delete(oldest);
-    }
+    this.#keys.add(compactString(key), true);
     return false;
   }
 

@@ -78,7 +78,6 @@ export class IngestPipeline {
     const cap = this.options.maxBytes[`${topic.kind}/${topic.channel}`] ?? channel.maxBytes;
     if (message.payload.length > cap) return reject("oversize", `${message.payload.length} bytes > ${cap}`);
 
-    const meta: MessageMeta = { site: topic.site, deviceId: topic.deviceId, receivedAt, ...(message.userProperties ? { userProperties: message.userProperties } : {}) };
     let data: unknown;
     if (channel.encoding === "json") {
       let raw: unknown;
@@ -94,6 +93,7 @@ export class IngestPipeline {
       }
       data = parsed.data;
     } else {
+      const meta: MessageMeta = { site: topic.site, deviceId: topic.deviceId, receivedAt, ...(message.userProperties ? { userProperties: message.userProperties } : {}) };
       const decoded = channel.decode(message.payload, meta);
       if (!decoded.ok) return reject(decoded.reason, decoded.detail);
       data = decoded.data;
@@ -113,6 +113,10 @@ export class IngestPipeline {
     else ts = deviceTs;
 
     const event: DeviceEvent = { site: topic.site, kind: topic.kind, deviceId: topic.deviceId, channel: topic.channel, ts, receivedAt, data };
-    return { status: "accepted", event, points: channel.points(event, this.options.pointContext), ...(restamped ? { restamped } : {}), ...(dedupKey ? { dedupKey } : {}) };
+    // once per message: optional keys set, not spread
+    const accepted: Outcome & { status: "accepted" } = { status: "accepted", event, points: channel.points(event, this.options.pointContext) };
+    if (restamped) accepted.restamped = restamped;
+    if (dedupKey) accepted.dedupKey = dedupKey;
+    return accepted;
   }
 }

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { compactString, FifoMemory } from "../gateway/fifo-memory.ts";
+import { RecentKeys } from "../gateway/ingest/dedup.ts";
+
+describe("the bounded memories (event ids, point slots)", () => {
+  it("forgets the oldest first, and a key deleted and taken again is not forgotten early", () => {
+    const m = new FifoMemory<string, number>(3);
+    for (const [i, k] of ["a", "b", "c"].entries()) m.add(k, i);
+    m.delete("a");
+    m.add("a", 9);
+    m.add("d", 3);
+    // "a"'s first place in the queue was skipped: "b" was the oldest, then "c"
+    expect(["a", "b", "c", "d"].map((k) => m.get(k))).toEqual([9, undefined, 2, 3]);
+    m.add("e", 4);
+    expect(["a", "c", "d", "e"].map((k) => m.has(k))).toEqual([true, false, true, true]);
+    expect(m.size).toBe(3);
+  });
+
+  it("refuses a repeated event id within its window, at any size, as before", () => {
+    const recent = new RecentKeys(100_000);
+    for (let i = 0; i < 250_000; i++) expect(recent.seen(`gate/g1/e${i}`)).toBe(false);
+    expect(recent.seen("gate/g1/e249999")).toBe(true);
+    expect(recent.seen("gate/g1/e150000")).toBe(true);
+    expect(recent.seen("gate/g1/e149999")).toBe(false);
+    expect(new RecentKeys(0).seen("x") || new RecentKeys(0).seen("x")).toBe(false);
+  });
+
+  it("keeps a key's characters exactly when it compacts it", () => {
+    for (const s of ["", "g", "gate/gate-01/gate-01-b123456", "东门 🚪", "a\ud800b", `${"x".repeat(40)}${Math.random()}`]) expect(compactString(s)).toBe(s);
+  });
+});
