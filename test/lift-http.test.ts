@@ -81,6 +81,13 @@ it("a release's verdict is audited with its hold, and staff calling holds false 
     ["h1-4", "ebike"],
   ]);
   expect(staff.map((s) => s.verdict)).toEqual(["no_ebike", "no_ebike", "no_ebike", "ebike"]);
+  // and into InfluxDB, where the reports count false holds per lift over any range
+  expect(core.points.filter((p) => p.measurement === "lift_verdict").map((p) => [p.tags.lift, p.tags.verdict, p.fields.hold_id, p.fields.by])).toEqual([
+    ["h1", "no_ebike", "h1-1", "erin"],
+    ["h1", "no_ebike", "h1-2", "erin"],
+    ["h1", "no_ebike", "h1-3", "erin"],
+    ["h1", "ebike", "h1-4", "erin"],
+  ]);
   const falseHolds = alerts.filter((a) => a.kind === "false_holds");
   expect(falseHolds).toHaveLength(1);
   expect(falseHolds[0]).toMatchObject({ lift: "h1", severity: "warning", falseHolds: { count: 3, windowHours: 24 } });

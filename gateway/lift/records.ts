@@ -27,7 +27,22 @@ export const liftHoldLatency = defineMeasurement({
   fields: { latency_ms: "integer" },
 });
 
-export const liftMeasurements = [liftBlock, liftHoldLatency] as const;
+/**
+ * Staff's answer, on releasing a hold, to "was there an e-bike?": kept beside the audit log so that
+ * false holds by lift are counted from the same database, over any past range, as the holds.
+ */
+export const liftVerdict = defineMeasurement({
+  name: "lift_verdict",
+  description: "Staff's verdict on a lift hold when releasing it: verdict=no_ebike marks a false hold, ebike a right one.",
+  tags: ["site", "lift", "verdict"],
+  fields: { hold_id: "string", by: "string" },
+});
+
+export const liftMeasurements = [liftBlock, liftHoldLatency, liftVerdict] as const;
+
+export function verdictPoint(v: { site: string; lift: string; verdict: "ebike" | "no_ebike"; holdId: string; by: string; ts: number }): Point {
+  return { measurement: liftVerdict.name, tags: { site: v.site, lift: v.lift, verdict: v.verdict }, fields: { hold_id: v.holdId, by: v.by }, ts: v.ts };
+}
 
 export function holdPoint(r: HoldRecord): Point {
   return {

@@ -5,6 +5,7 @@ import { AuditLog } from "../audit-log.ts";
 import type { LiftConfig } from "./config.ts";
 import type { StaffAudit } from "./events.ts";
 import { FalseHoldCounter } from "./false-holds.ts";
+import { verdictPoint } from "./records.ts";
 import type { GuardRunner } from "./guard-runner.ts";
 import type { StaffCommand, StaffResponse } from "./staff.ts";
 
@@ -70,6 +71,7 @@ export class StaffCommands {
       this.core.log.error({ err, audit }, "could not append to the lift audit log");
     }
     this.core.bus.emit("lift.staff", audit);
+    if (audit.verdict && audit.holdId) this.core.writePoint(verdictPoint({ site: audit.site, lift: liftId, verdict: audit.verdict, holdId: audit.holdId, by: cmd.by, ts: now }));
     this.alert(liftId, "staff", "info", `${cmd.action} by ${cmd.by} via ${via}: ${result}`);
     if (cmd.verdict === "no_ebike") this.#countFalseHold(liftId, now);
     return { ...base, ok: true, result, ...(disabledUntil === undefined ? {} : { disabledUntil }), ...(audit.holdId ? { holdId: audit.holdId } : {}) };
