@@ -7,6 +7,7 @@ import { learningFeature } from "./learning/feature.ts";
 import { liftFeature } from "./lift/feature.ts";
 import { ordersFeature } from "./orders/feature.ts";
 import { parkingFeature } from "./parking/feature.ts";
+import { reportsFeature } from "./reports/feature.ts";
 
 /**
  * Every feature, in start order: a consumer before what feeds it (work orders before the alerts they
@@ -15,4 +16,4 @@ import { parkingFeature } from "./parking/feature.ts";
  * the detector before the guard it feeds); stop runs in reverse. A new feature is
  * its own folder and one line here.
  */
-export const features = [ordersFeature, alertsFeature, learningFeature, camerasFeature, detectorFeature, liftFeature, chargersFeature, devicesPageFeature, parkingFeature] as const;
+export const features = [reportsFeature, ordersFeature, alertsFeature, learningFeature, camerasFeature, detectorFeature, liftFeature, chargersFeature, devicesPageFeature, parkingFeature] as const;
