@@ -97,17 +97,19 @@ export function buildProgram(): Command {
     .option("--counts <spec>", "devices per kind, e.g. lift=30,gate=4,charger=30,throw=40", counts)
     .option("--images <dir>", "frames for the simulated lift cameras")
     .option("--seed <n>", "random seed, for a reproducible run", positive)
-    .option("--past-day", "write the past day straight into InfluxDB, as fast as it takes it")
+    .option("--past-day", "write the past day straight into InfluxDB, as fast as it takes it: traffic, detector verdicts, lift holds, the alerts and work orders they raise, car park counts")
     .option("--hours <n>", "with --past-day: how many hours", positive, 24)
-    .action(async (opts: { config?: string; url?: string; rate: number; counts?: Record<string, number>; images?: string; seed?: number; pastDay?: boolean; hours: number }) => {
+    .option("--days <n>", "with --past-day: how many days (a week for the weekly report: --days 7); instead of --hours", positive)
+    .action(async (opts: { config?: string; url?: string; rate: number; counts?: Record<string, number>; images?: string; seed?: number; pastDay?: boolean; hours: number; days?: number }) => {
       const config = configFrom(opts.config);
       const seed = opts.seed ?? Date.now();
       const fleet = { seed, ...(opts.counts ? { counts: opts.counts } : {}) };
       if (opts.pastDay) {
         const sink = sinkFor(config.influx, allMeasurements);
         const started = Date.now();
-        const result = await writePastDay(deviceKinds, allMeasurements, sink, pointContext(config.privacy), { ...fleet, site: config.site, hours: opts.hours });
-        console.log(`wrote ${result.points} points from ${result.messages} simulated messages (${opts.hours} h) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        const hours = opts.days === undefined ? opts.hours : opts.days * 24;
+        const result = await writePastDay(deviceKinds, allMeasurements, sink, pointContext(config.privacy), { ...fleet, site: config.site, hours, alerts: config.alerts, orders: config.orders, parking: config.parking, detector: config.detector });
+        console.log(`wrote ${result.points} points from ${result.messages} simulated messages (${Math.round(hours * 100) / 100} h) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return;
       }
       const camera = opts.images ? loadImages(opts.images) : undefined;

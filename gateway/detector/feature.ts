@@ -3,7 +3,6 @@ import { lift, type LiftFrame } from "../../devices/lift.ts";
 import { isChannel, type DeviceEvent } from "../../devices/types.ts";
 import type { Core } from "../core.ts";
 import { defineFeature, type Feature } from "../feature.ts";
-import { pointOf } from "../influx/point.ts";
 import { activeModelFile, modelsOf, readActiveModel } from "./active-model.ts";
 import { registerDetectorCommands } from "./cli.ts";
 import { detectorConfigSchema, type DetectorConfig } from "./config.ts";
@@ -11,7 +10,7 @@ import type { DetectResult } from "./detector.ts";
 import type { DetectorFault, DetectorFaultReason, LiftDetection } from "./events.ts";
 import { DoorAwareGate, SkipTally } from "./door-gate.ts";
 import { DetectorLease } from "./lease.ts";
-import { detectorMeasurements, liftFrame, liftFrameSkip } from "./measurements.ts";
+import { detectorMeasurements, liftFramePoint, liftFrameSkipPoint } from "./measurements.ts";
 import { detectorMetrics, type DetectorMetrics } from "./metrics.ts";
 import { FrameRejected } from "./reject.ts";
 import { LatestWinsScheduler } from "./scheduler.ts";
@@ -263,7 +262,7 @@ export class DetectorFeature implements Feature {
   #flushSkips(): void {
     const ts = Date.now();
     for (const { lift: liftId, reason, count } of this.#skips.take()) {
-      this.core.writePoint({ measurement: liftFrameSkip.name, tags: { site: this.core.config.site, lift: liftId, reason }, fields: { count }, ts });
+      this.core.writePoint(liftFrameSkipPoint({ site: this.core.config.site, lift: liftId, reason, count, ts }));
     }
   }
 
@@ -339,18 +338,7 @@ export class DetectorFeature implements Feature {
   }
 
   #point(frame: Frame, verdict: Omit<LiftDetection, "evidence">, role: "active" | "shadow") {
-    return pointOf(liftFrame, {
-      tags: { site: frame.site, lift: frame.deviceId, model: verdict.model, role },
-      fields: {
-        inference_ms: verdict.inferenceMs,
-        total_ms: verdict.totalMs,
-        ebike_score: verdict.ebikeScore,
-        ebike: verdict.ebike,
-        detections: verdict.detections.length,
-        dropped: verdict.dropped,
-      },
-      ts: frame.ts,
-    });
+    return liftFramePoint({ ...verdict, role, detections: verdict.detections.length, ts: frame.ts });
   }
 
   #fault(fault: Omit<DetectorFault, "ts" | "model">, model: string): void {

@@ -1,4 +1,5 @@
-import { defineMeasurement } from "../influx/point.ts";
+import { defineMeasurement, pointOf, type Point } from "../influx/point.ts";
+import type { SkipReason } from "./door-gate.ts";
 
 export const liftFrame = defineMeasurement({
   name: "lift_frame",
@@ -23,3 +24,33 @@ export const liftFrameSkip = defineMeasurement({
 
 /** The measurements the detector writes; the gateway registers them with the InfluxDB writer. */
 export const detectorMeasurements = [liftFrame, liftFrameSkip] as const;
+
+/** One model's verdict on one frame, as `lift_frame` records it. */
+export interface FrameVerdictRecord {
+  site: string;
+  lift: string;
+  model: string;
+  role: "active" | "shadow";
+  /** the frame's time, not the verdict's: the point lines up with the camera's */
+  ts: number;
+  inferenceMs: number;
+  totalMs: number;
+  ebikeScore: number;
+  ebike: boolean;
+  detections: number;
+  dropped: number;
+}
+
+/** The `lift_frame` point of a verdict: the detector's, and the simulated day's (gateway/simulate). */
+export function liftFramePoint(v: FrameVerdictRecord): Point {
+  return pointOf(liftFrame, {
+    tags: { site: v.site, lift: v.lift, model: v.model, role: v.role },
+    fields: { inference_ms: v.inferenceMs, total_ms: v.totalMs, ebike_score: v.ebikeScore, ebike: v.ebike, detections: v.detections, dropped: v.dropped },
+    ts: v.ts,
+  });
+}
+
+/** The `lift_frame_skip` point of one lift's skipped frames for one reason over a flush interval. */
+export function liftFrameSkipPoint(skipped: { site: string; lift: string; reason: SkipReason; count: number; ts: number }): Point {
+  return pointOf(liftFrameSkip, { tags: { site: skipped.site, lift: skipped.lift, reason: skipped.reason }, fields: { count: skipped.count }, ts: skipped.ts });
+}

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { Core } from "../core.ts";
 import { defineFeature, type Feature } from "../feature.ts";
-import { pointOf } from "../influx/point.ts";
 import { pointContext } from "../privacy.ts";
 import { parkingConfigSchema, type ParkingConfig } from "./config.ts";
-import { parkingMeasurements, parkingOccupancy } from "./measurements.ts";
+import { occupancyPoint, parkingMeasurements } from "./measurements.ts";
 import { CarParks } from "./occupancy.ts";
 import { addParkingRoutes } from "./routes.ts";
 import { parkingFile, ParkingStore } from "./store.ts";
@@ -39,7 +38,7 @@ export class ParkingFeature implements Feature {
     const written = (carPark: string, cars: number, change: "entry" | "exit" | "correction", ts: number) => {
       const park = parks.carPark(carPark);
       if (!park) return;
-      core.writePoint(pointOf(parkingOccupancy, { tags: { site, car_park: carPark, change }, fields: { cars, capacity: park.capacity, free: Math.max(0, park.capacity - cars) }, ts }));
+      core.writePoint(occupancyPoint(site, park, cars, change, ts));
     };
     core.bus.on("device.event", (ev) => {
       if (!parks.isPlatePass(ev)) return;

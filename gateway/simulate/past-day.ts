@@ -1,4 +1,6 @@
 import type { DeviceKind, PointContext } from "../../devices/types.ts";
+import { alertsConfigSchema, type AlertsConfig } from "../alerts/config.ts";
+import { detectorConfigSchema, type DetectorConfig } from "../detector/config.ts";
 import { gatewayPoints } from "../health.ts";
 import { GatewayMetrics } from "../metrics.ts";
 import type { Measurement, Point } from "../influx/point.ts";
@@ -7,9 +9,15 @@ import { PointStamper } from "../influx/stamp.ts";
 import { checkPoint } from "../influx/validate.ts";
 import { IngestPipeline } from "../ingest/pipeline.ts";
 import { deviceTopic } from "../ingest/topic.ts";
+import type { HoldRecord } from "../lift/events.ts";
 import type { EndReason } from "../lift/guard.ts";
-import { holdPoint, liftHoldLatency } from "../lift/records.ts";
+import { holdPoint, liftHoldLatency, verdictPoint } from "../lift/records.ts";
+import { ordersConfigSchema, type OrdersConfig } from "../orders/config.ts";
+import { parkingConfigSchema, type ParkingConfig } from "../parking/config.ts";
 import { encodePayload, Fleet, seededRandom, type FleetOptions } from "./fleet.ts";
+import { SimulatedCarParks } from "./car-parks.ts";
+import { SimulatedDetector } from "./detector.ts";
+import { SimulatedOffice } from "./office.ts";
 
 /** About twice an hour per lift an e-bike is wheeled in, as in the live simulator (devices/lift.ts). */
 const EBIKES_PER_HOUR = 2;
@@ -26,9 +34,11 @@ function endOf(random: () => number): { reason: EndReason; durationMs: number } 
 }
 
 /**
- * The lift guard's records for the simulated day, which runs no detector: an e-bike now and then in
- * each lift, held as the guard holds it live (`lift_block` start and end through holdPoint, and the
- * frame-to-hold `lift_hold_latency`), so every panel of the lifts board has data. Its own random
+ * The lift guard's records for the simulated day, which runs no model: an e-bike now and then in
+ * each lift (scored near its peakScore by SimulatedDetector while it is held), held as the guard
+ * holds it live (`lift_block` start and end through holdPoint, and the frame-to-hold
+ * `lift_hold_latency`), and staff's verdict on the holds they release (`lift_verdict`,
+ * for the reports' false holds), so every panel of the lifts board has data. Its own random
  * stream, so the devices' traffic is the same with or without it.
  */
 class SimulatedHolds {
@@ -45,6 +55,8 @@ class SimulatedHolds {
     /** a hold that would end after the stretch is still under way at its end: no end point */
     private readonly end: number,
     seed: number,
+    /** each record as the guard announces it (`lift.hold`), for the alert rules */
+    private readonly onRecord: (record: HoldRecord) => void,
   ) {
     this.#random = seededRandom(seed ^ 0x5eed);
   }
@@ -63,9 +75,17 @@ class SimulatedHolds {
       const written = this.#random() > 0.02;
       const { reason, durationMs } = last ? { reason: "cleared" as const, durationMs: 60_000 } : endOf(this.#random);
       const site = this.site;
-      out.push(holdPoint({ site, lift, holdId, phase: "start", ts: now, startedAt: now, reason: "ebike", peakScore, latencyMs, written }));
+      const started: HoldRecord = { site, lift, holdId, phase: "start", ts: now, startedAt: now, reason: "ebike", peakScore, latencyMs, written };
+      out.push(holdPoint(started));
+      this.onRecord(started);
       if (written) out.push({ measurement: liftHoldLatency.name, tags: { site, lift, link: "opcua" }, fields: { latency_ms: latencyMs }, ts: now });
-      if (now + durationMs <= this.end) out.push(holdPoint({ site, lift, holdId, phase: "end", ts: now + durationMs, startedAt: now, reason: "ebike", peakScore, endReason: reason, durationMs, detail: `simulated: ${reason}` }));
+      if (now + durationMs <= this.end) {
+        const ended: HoldRecord = { site, lift, holdId, phase: "end", ts: now + durationMs, startedAt: now, reason: "ebike", peakScore, endReason: reason, durationMs, detail: `simulated: ${reason}` };
+        out.push(holdPoint(ended));
+        this.onRecord(ended);
+        // staff releasing a hold say whether there was an e-bike: about half of theirs were false holds
+        if (reason === "staff") out.push(verdictPoint({ site, lift, holdId, verdict: this.#random() < 0.5 ? "no_ebike" : "ebike", by: "simulated guard", ts: now + durationMs }));
+      }
       this.#busyUntil.set(lift, now + durationMs);
     }
     return out;
@@ -80,19 +100,26 @@ export interface PastDayOptions extends FleetOptions {
   batchSize?: number;
   /** one malformed message in this many, so the rejected-messages panels have something to show */
   corruptEvery?: number;
+  /** the rules and timings of the alerts and work orders written for the stretch (default: the features' defaults) */
+  alerts?: AlertsConfig;
+  orders?: OrdersConfig;
+  /** the car parks counted from the gates' plate reads (default: one behind every simulated gate) */
+  parking?: ParkingConfig;
+  /** the model named on the detector's verdicts, its threshold and idle judging rate (default: the feature's defaults) */
+  detector?: DetectorConfig;
   onProgress?: (simulatedUpTo: number, points: number) => void;
 }
 
 /**
  * Writes a past stretch of a compound's life (a day by default) straight into InfluxDB, through
- * the same pipeline and point builders as live traffic, as fast as InfluxDB takes it: the data the
- * Grafana boards are proven against.
+ * the same pipeline and point builders as live traffic, as fast as InfluxDB takes it: the devices'
+ * traffic, the detector's verdicts on the lift cameras (detector.ts), the lift guard's holds, the
+ * alerts and work orders they raise (office.ts) and the car park counts (car-parks.ts). The data the Grafana boards and the reports are proven against.
  */
 export async function writePastDay(kinds: readonly DeviceKind[], measurements: readonly Measurement[], sink: Sink, ctx: PointContext, options: PastDayOptions): Promise<{ points: number; messages: number }> {
   const end = options.end ?? Date.now();
   const start = end - (options.hours ?? 24) * 3_600_000;
   const fleet = new Fleet(kinds, options);
-  const holds = new SimulatedHolds(options.site, fleet.deviceIds("lift"), end, options.seed);
   let clock = start;
   // what a gateway taking this traffic would have counted, for the health board
   const metrics = new GatewayMetrics(options.site);
@@ -113,6 +140,15 @@ export async function writePastDay(kinds: readonly DeviceKind[], measurements: r
   };
   let points = 0;
   let messages = 0;
+  const office = new SimulatedOffice({ kinds, alerts: options.alerts ?? alertsConfigSchema.parse({}), orders: options.orders ?? ordersConfigSchema.parse({}), seed: options.seed, end }, add);
+  const parking = options.parking ?? parkingConfigSchema.parse({});
+  const parks = parking.enabled ? new SimulatedCarParks(options.site, parking, fleet.deviceIds("gate"), ctx, add, (d) => office.deniedPlate(d)) : undefined;
+  const detectorConfig = options.detector ?? detectorConfigSchema.parse({});
+  const detector = detectorConfig.enabled ? new SimulatedDetector(options.site, fleet.deviceIds("lift"), detectorConfig, options.seed) : undefined;
+  const holds = new SimulatedHolds(options.site, fleet.deviceIds("lift"), end, options.seed, (r) => {
+    office.hold(r);
+    detector?.hold(r);
+  });
 
   const flush = async () => {
     if (batch.length === 0) return;
@@ -122,21 +158,34 @@ export async function writePastDay(kinds: readonly DeviceKind[], measurements: r
   };
 
   await sink.ensure();
-  for (; clock <= end; clock += 1_000) {
-    for (const m of fleet.tick(clock)) {
-      messages++;
-      const topic = deviceTopic({ site: options.site, kind: m.kind, deviceId: m.deviceId, channel: m.channel });
-      const payload = messages % corruptEvery === 0 ? Buffer.from("{not json") : encodePayload(m.payload);
-      const outcome = pipeline.accept({ topic, payload });
-      if (outcome.status === "accepted") for (const p of outcome.points) add(p);
+  // the office's and car parks' stores are in memory: closed however the day ends
+  try {
+    for (; clock <= end; clock += 1_000) {
+      for (const m of fleet.tick(clock)) {
+        messages++;
+        const topic = deviceTopic({ site: options.site, kind: m.kind, deviceId: m.deviceId, channel: m.channel });
+        const payload = messages % corruptEvery === 0 ? Buffer.from("{not json") : encodePayload(m.payload);
+        const outcome = pipeline.accept({ topic, payload });
+        if (outcome.status !== "accepted") continue;
+        for (const p of outcome.points) add(p);
+        office.deviceEvent(outcome.event, clock);
+        parks?.deviceEvent(outcome.event);
+        detector?.deviceEvent(outcome.event);
+      }
+      for (const p of holds.tick(clock)) add(p);
+      // after the holds: a hold that starts this second is judged from its first frame
+      for (const p of detector?.tick(clock) ?? []) add(p);
+      office.advance(clock);
+      if (clock % 10_000 < 1_000) for (const p of gatewayPoints(tags, metrics, clock, Math.round((clock - start) / 1000))) add(p);
+      if (batch.length >= batchSize) {
+        await flush();
+        options.onProgress?.(clock, points);
+      }
     }
-    for (const p of holds.tick(clock)) add(p);
-    if (clock % 10_000 < 1_000) for (const p of gatewayPoints(tags, metrics, clock, Math.round((clock - start) / 1000))) add(p);
-    if (batch.length >= batchSize) {
-      await flush();
-      options.onProgress?.(clock, points);
-    }
+    await flush();
+  } finally {
+    office.close();
+    parks?.close();
   }
-  await flush();
   return { points, messages };
 }
