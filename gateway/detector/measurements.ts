@@ -2,9 +2,11 @@ import { defineMeasurement } from "../influx/point.ts";
 
 export const liftFrame = defineMeasurement({
   name: "lift_frame",
-  description: "A model's verdict on one lift camera frame: timings, best e-bike score, detections, frames dropped before it. role: active (the verdict the lift guard acts on) or shadow (a candidate judging the same frame, holding nothing).",
+  description: "A model's verdict on one lift camera frame: timings (queue wait, preprocessing, inference, whole path), best e-bike score, detections, frames dropped before it. role: active (the verdict the lift guard acts on) or shadow (a candidate judging the same frame, holding nothing).",
   tags: ["site", "lift", "model", "role"],
   fields: {
+    wait_ms: "float",
+    preprocess_ms: "float",
     inference_ms: "float",
     total_ms: "float",
     ebike_score: "float",
