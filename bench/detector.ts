@@ -1,7 +1,8 @@
 /**
  * Detector benchmark (not a test: it prints figures, it asserts nothing).
  *
- * For each model, on a 1280x720 JPEG made from the bicycle photo:
+ * For each model, on a 1280x720 JPEG made from the bicycle photo (and (a)/(b) again on the 640x360
+ * a camera's sub-stream sends, the width the RTSP path scales to):
  *   (a) session.run alone, on a tensor prepared beforehand;
  *   (b) the whole path, JPEG bytes to detections (Detector.detect);
  *   their medians and p99s and the ratio b/a; then
@@ -137,6 +138,7 @@ async function underLoad(config: DetectorConfig, jpeg: Buffer) {
 
 const source = await readFile(path.resolve(repoRoot, "../shared/images/bicycle-dog-porch.jpg"));
 const jpeg = await sharp(source).resize(1280, 720, { fit: "fill" }).jpeg({ quality: 85 }).toBuffer();
+const subStream = await sharp(source).resize(640, 360, { fit: "fill" }).jpeg({ quality: 85 }).toBuffer();
 console.log(`linli detector bench: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, onnxruntime-node ${ort.env.versions.common}, sharp ${sharp.versions.sharp}`);
 console.log(`frame: 1280x720 JPEG, ${(jpeg.length / 1024).toFixed(0)} KiB; ${RUNS} runs each; threads=${args.threads} concurrency=${args.concurrency}\n`);
 
@@ -150,10 +152,13 @@ for (const model of args.models.split(",")) {
     concurrency: Number(args.concurrency),
   });
   const { run, pre, whole } = await sequential(config, jpeg);
+  const small = await sequential(config, subStream);
   const load = await underLoad(config, jpeg);
   const m = (xs: number[]) => quantile(xs, 0.5);
   const p99 = (xs: number[]) => quantile(xs, 0.99);
   console.log(model);
+  console.log(`  640x360 sub-stream: preprocess median ${ms(m(small.pre))}, whole path median ${ms(m(small.whole))} = ${(m(small.whole) / m(small.run)).toFixed(2)}x session.run (${ms(m(small.run))})`);
+  console.log("  1280x720:");
   console.log(`  (a) session.run alone          median ${ms(m(run))}  p99 ${ms(p99(run))}  cpu ${ms(run.cpuMs)}/frame`);
   console.log(`      preprocess alone           median ${ms(m(pre))}  p99 ${ms(p99(pre))}  cpu ${ms(pre.cpuMs)}/frame`);
   console.log(`  (b) JPEG bytes -> detections   median ${ms(m(whole))}  p99 ${ms(p99(whole))}  cpu ${ms(whole.cpuMs)}/frame`);

@@ -118,6 +118,8 @@ describe("legal hold in the consoles", () => {
       detections: [],
       frameWidth: 320,
       frameHeight: 240,
+      waitMs: 0,
+      preprocessMs: 1,
       inferenceMs: 3,
       totalMs: 5,
       dropped: 0,

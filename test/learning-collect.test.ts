@@ -45,6 +45,8 @@ function detection(lift: string, frameTs: number, score: number, image: Buffer |
     detections: score >= threshold ? [{ cls: 1, label: "motorbike", score, box, ebike: true }, { cls: 0, label: "person", score: 0.9, box, ebike: false }] : [],
     frameWidth: 64,
     frameHeight: 48,
+    waitMs: 0,
+    preprocessMs: 1,
     inferenceMs: 3,
     totalMs: 5,
     dropped: 0,

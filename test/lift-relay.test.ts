@@ -29,7 +29,7 @@ function detection(core: TestCore, lift: string, score: number) {
   const now = Date.now();
   core.bus.emit("lift.detection", {
     site: "demo", lift, ts: now, frameTs: now, model: "test", ebike: score >= 0.5, ebikeScore: score, threshold: 0.5,
-    detections: [], frameWidth: 640, frameHeight: 480, inferenceMs: 5, totalMs: 8, dropped: 0,
+    detections: [], frameWidth: 640, frameHeight: 480, waitMs: 0, preprocessMs: 2, inferenceMs: 5, totalMs: 8, dropped: 0,
   });
 }
 

@@ -33,6 +33,8 @@ export interface DetectResult {
   threshold: number;
   frameWidth: number;
   frameHeight: number;
+  /** frame bytes to the model's input tensor */
+  preprocessMs: number;
   /** session.run alone, as timed on its worker thread */
   inferenceMs: number;
   /** bytes in to detections out */
@@ -106,6 +108,7 @@ export class Detector {
   async detect(image: Buffer, threshold = this.threshold): Promise<DetectResult> {
     const started = performance.now();
     const { tensor, fit } = await preprocess(image, this.manifest.input, this.options.maxInputPixels);
+    const preprocessMs = performance.now() - started;
     const { candidates, inferenceMs } = await this.#infer(tensor, Math.min(threshold, EBIKE_SCORE_FLOOR));
     let ebikeScore = 0;
     const kept: Detection[] = [];
@@ -126,6 +129,7 @@ export class Detector {
       threshold,
       frameWidth: fit.frameWidth,
       frameHeight: fit.frameHeight,
+      preprocessMs,
       inferenceMs,
       totalMs: performance.now() - started,
     };

@@ -20,6 +20,10 @@ export interface LiftDetection {
   detections: Detection[];
   frameWidth: number;
   frameHeight: number;
+  /** frame received -> judging started: the time spent waiting in the detector's queue */
+  waitMs: number;
+  /** decoding and resizing the frame into the model's input */
+  preprocessMs: number;
   inferenceMs: number;
   /** frame bytes to verdict, without the time spent waiting in the queue */
   totalMs: number;

@@ -271,9 +271,10 @@ export class DetectorFeature implements Feature {
     const lease = this.#active;
     const metrics = this.#metrics;
     if (!lease || !metrics) return;
+    const startedAt = Date.now();
     try {
       const result = await lease.use((detector) => detector.detect(frame.data.image));
-      const verdict = this.#verdict(frame, lease, result, dropped);
+      const verdict = this.#verdict(frame, lease, result, dropped, startedAt);
       metrics.judged.inc();
       metrics.inference.observe(result.inferenceMs / 1000);
       metrics.total.observe(result.totalMs / 1000);
@@ -304,9 +305,10 @@ export class DetectorFeature implements Feature {
     const lease = this.#shadow;
     const metrics = this.#metrics;
     if (!lease || !metrics) return;
+    const startedAt = Date.now();
     try {
       const result = await lease.use((detector) => detector.detect(frame.data.image));
-      const verdict = this.#verdict(frame, lease, result, dropped);
+      const verdict = this.#verdict(frame, lease, result, dropped, startedAt);
       metrics.shadowJudged.inc({ model: lease.model });
       this.core.writePoint(this.#point(frame, verdict, "shadow"));
       this.core.bus.emit("lift.detection.shadow", { ...verdict, evidence: { image: frame.data.image, format: frame.data.format } });
@@ -317,7 +319,7 @@ export class DetectorFeature implements Feature {
     }
   }
 
-  #verdict(frame: Frame, lease: DetectorLease, result: DetectResult, dropped: number): Omit<LiftDetection, "evidence"> {
+  #verdict(frame: Frame, lease: DetectorLease, result: DetectResult, dropped: number, startedAt: number): Omit<LiftDetection, "evidence"> {
     return {
       site: frame.site,
       lift: frame.deviceId,
@@ -331,6 +333,8 @@ export class DetectorFeature implements Feature {
       detections: result.detections,
       frameWidth: result.frameWidth,
       frameHeight: result.frameHeight,
+      waitMs: Math.max(0, startedAt - frame.receivedAt),
+      preprocessMs: result.preprocessMs,
       inferenceMs: result.inferenceMs,
       totalMs: result.totalMs,
       dropped,

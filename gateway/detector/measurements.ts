@@ -3,9 +3,11 @@ import type { SkipReason } from "./door-gate.ts";
 
 export const liftFrame = defineMeasurement({
   name: "lift_frame",
-  description: "A model's verdict on one lift camera frame: timings, best e-bike score, detections, frames dropped before it. role: active (the verdict the lift guard acts on) or shadow (a candidate judging the same frame, holding nothing).",
+  description: "A model's verdict on one lift camera frame: timings (queue wait, preprocessing, inference, whole path), best e-bike score, detections, frames dropped before it. role: active (the verdict the lift guard acts on) or shadow (a candidate judging the same frame, holding nothing).",
   tags: ["site", "lift", "model", "role"],
   fields: {
+    wait_ms: "float",
+    preprocess_ms: "float",
     inference_ms: "float",
     total_ms: "float",
     ebike_score: "float",
@@ -33,6 +35,8 @@ export interface FrameVerdictRecord {
   role: "active" | "shadow";
   /** the frame's time, not the verdict's: the point lines up with the camera's */
   ts: number;
+  waitMs: number;
+  preprocessMs: number;
   inferenceMs: number;
   totalMs: number;
   ebikeScore: number;
@@ -45,7 +49,7 @@ export interface FrameVerdictRecord {
 export function liftFramePoint(v: FrameVerdictRecord): Point {
   return pointOf(liftFrame, {
     tags: { site: v.site, lift: v.lift, model: v.model, role: v.role },
-    fields: { inference_ms: v.inferenceMs, total_ms: v.totalMs, ebike_score: v.ebikeScore, ebike: v.ebike, detections: v.detections, dropped: v.dropped },
+    fields: { wait_ms: v.waitMs, preprocess_ms: v.preprocessMs, inference_ms: v.inferenceMs, total_ms: v.totalMs, ebike_score: v.ebikeScore, ebike: v.ebike, detections: v.detections, dropped: v.dropped },
     ts: v.ts,
   });
 }

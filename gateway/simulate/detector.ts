@@ -110,13 +110,17 @@ export class SimulatedDetector {
     const ebike = score >= this.#threshold;
     const inferenceMs = 3 + 1.5 * r();
     // JPEG decode and resize dominate: median about 15 ms, a slow tail to about 35
-    const totalMs = inferenceMs + 9 + 6 * r() + (r() < 0.05 ? 20 * r() : 0);
+    const preprocessMs = 8 + 5 * r() + (r() < 0.05 ? 20 * r() : 0);
+    const totalMs = inferenceMs + preprocessMs + 1 + r();
     return liftFramePoint({
       site: this.site,
       lift: liftId,
       model: this.#model,
       role: "active",
       ts,
+      // a frame of a lift that can be held waits behind the others' in the detector's queue now and then
+      waitMs: round(r() < 0.9 ? 5 * r() : 30 + 100 * r(), 10),
+      preprocessMs: round(preprocessMs, 10),
       inferenceMs: round(inferenceMs, 10),
       totalMs: round(totalMs, 10),
       ebikeScore: round(score, 1_000),
