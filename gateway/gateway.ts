@@ -127,10 +127,13 @@ export class Gateway {
       res.writeHead(200, { "content-type": metrics.registry.contentType });
       res.end(body);
     });
+    // the HTTP server is up before the features start; until they all have, the gateway is not "ok"
+    let started = false;
     routes.add("GET", "/healthz", (_req, res) => {
       // 503 while devices go unacknowledged, so a monitor that only reads the status sees it
       const backPressure = writer?.backPressure;
-      if (backPressure) sendJson(res, 503, { status: "backpressure", site: config.site, backPressure, ...metrics.totals });
+      if (!started) sendJson(res, 503, { status: "starting", site: config.site, ...metrics.totals });
+      else if (backPressure) sendJson(res, 503, { status: "backpressure", site: config.site, backPressure, ...metrics.totals });
       else sendJson(res, 200, { status: "ok", site: config.site, ...metrics.totals });
     });
     const http = config.http.enabled ? await HttpServer.start(routes, config.http.host, config.http.port, log) : undefined;
@@ -157,6 +160,7 @@ export class Gateway {
       gateway.#running.push({ name: "dahua", stop: async () => dahua.stop() });
     }
     await mqtt.publish(gatewayTopic(config.site, "status"), "online", { qos: 1, retain: true });
+    started = true;
     log.info({ site: config.site, broker: config.broker.mode, influx: config.influx.enabled ? `${config.influx.url} (v${config.influx.version})` : "off", http: http ? `${config.http.host}:${http.port}` : "off" }, "linli gateway started");
     return gateway;
   }
