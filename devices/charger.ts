@@ -157,6 +157,7 @@ function simulatedCharger(index: number, random: () => number) {
 export const charger = defineKind({
   kind: "charger",
   title: "Bike-shed e-bike charger",
+  names: { zh: "充电桩", en: "Charger" },
   silentAfterMs: 120_000,
   outbound: ["cmd"],
   measurements: [chargerPort, chargerAlarm, chargerSession],

@@ -76,6 +76,7 @@ function simulatedGate(index: number, random: () => number) {
 export const gate = defineKind({
   kind: "gate",
   title: "Gate recogniser (licence plate, face, card, QR)",
+  names: { zh: "门禁道闸", en: "Gate" },
   silentAfterMs: 180_000,
   outbound: ["cmd"],
   measurements: [gatePass, deviceHeartbeat],

@@ -134,6 +134,7 @@ function simulatedLift(index: number, random: () => number, images: readonly Buf
 export const lift = defineKind({
   kind: "lift",
   title: "Lift camera and car state",
+  names: { zh: "电梯", en: "Lift" },
   silentAfterMs: 60_000,
   outbound: ["cmd"],
   measurements: [liftState],

@@ -73,6 +73,7 @@ function simulatedThrowCamera(index: number, random: () => number) {
 export const throwCamera = defineKind({
   kind: "throw",
   title: "High-altitude-throw camera (watches a tower facade)",
+  names: { zh: "高空抛物摄像机", en: "Throw camera" },
   silentAfterMs: 180_000,
   outbound: ["cmd"],
   measurements: [throwEvent, deviceHeartbeat],

@@ -1,3 +1,4 @@
+import type { Texts } from "../gateway/i18n.ts";
 import type { z } from "zod";
 import type { Measurement, Point } from "../gateway/influx/point.ts";
 
@@ -96,6 +97,8 @@ export interface Simulator {
 export interface DeviceKind<C extends Record<string, Channel<any>> = Record<string, Channel<any>>> {
   kind: string;
   title: string;
+  /** what staff call a device of this kind, on the console's pages and in reports */
+  names: Texts;
   /** A device of this kind that has sent nothing for this long is considered offline. */
   silentAfterMs: number;
   channels: C;

@@ -15,6 +15,7 @@ export const waterLevel = defineMeasurement({
 export const waterSensor = defineKind({
   kind: "water",
   title: "Basement water-level sensor",
+  names: { zh: "积水传感器", en: "Water-level sensor" },
   silentAfterMs: 300_000,
   outbound: [],
   measurements: [waterLevel],

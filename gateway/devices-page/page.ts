@@ -1,14 +1,15 @@
+import type { DeviceKind } from "../../devices/types.ts";
 import { escapeHtml, jsonScript } from "../console/html.ts";
 import type { Lang } from "../i18n.ts";
-import { kindNames, pageStrings, stateNames, ui } from "./strings.ts";
+import { pageStrings, stateNames, ui } from "./strings.ts";
 
 /**
  * The devices page's static frame, in the reader's language, under the console's navigation (`nav`):
  * the filters and an empty list that the script (script.ts) fills from `/api/devices`, with DOM calls only.
  */
-export function devicesPage(lang: Lang, nav: string, timeZone: string, kinds: ReadonlyArray<{ kind: string; title: string }>): string {
+export function devicesPage(lang: Lang, nav: string, timeZone: string, kinds: ReadonlyArray<Pick<DeviceKind, "kind" | "names">>): string {
   const t = (k: keyof typeof ui) => escapeHtml(ui[k][lang]);
-  const kindOptions = kinds.map((k) => `<option value="${escapeHtml(k.kind)}">${escapeHtml(kindNames[k.kind]?.[lang] ?? k.title)}</option>`).join("");
+  const kindOptions = kinds.map((k) => `<option value="${escapeHtml(k.kind)}">${escapeHtml(k.names[lang])}</option>`).join("");
   const stateButtons = (["all", "online", "offline", "unknown"] as const)
     .map((s) => `<button type="button" data-state="${s}" class="${s === "all" ? "active" : ""}" aria-pressed="${s === "all"}">${escapeHtml(s === "all" ? ui.all[lang] : stateNames[s][lang])}</button>`)
     .join("");

@@ -1,3 +1,4 @@
+import { deviceKinds } from "../../devices/index.ts";
 import type { RejectReason } from "../events.ts";
 import { inLang, type Lang, type Texts } from "../i18n.ts";
 import type { DeviceState } from "./roster.ts";
@@ -49,14 +50,6 @@ export const stateNames = {
   unknown: { zh: "未知", en: "Unknown" },
 } satisfies Record<DeviceState, Texts>;
 
-/** The kinds of devices/*.ts by the names staff use; a kind not here shows its own title. */
-export const kindNames: Record<string, Texts> = {
-  lift: { zh: "电梯", en: "Lift" },
-  gate: { zh: "门禁道闸", en: "Gate" },
-  charger: { zh: "充电桩", en: "Charger" },
-  throw: { zh: "高空抛物摄像机", en: "Throw camera" },
-};
-
 export const doorNames: Record<string, Texts> = {
   open: { zh: "开", en: "open" },
   opening: { zh: "正在开", en: "opening" },
@@ -79,5 +72,5 @@ export const rejectNames = {
 /** Everything the page script needs to render in one language. */
 export function pageStrings(lang: Lang) {
   const pick = <K extends string>(table: Record<K, Texts>) => inLang(table, lang);
-  return { ui: pick(ui), states: pick(stateNames), kinds: pick(kindNames), doors: pick(doorNames), rejects: pick(rejectNames) };
+  return { ui: pick(ui), states: pick(stateNames), kinds: Object.fromEntries(deviceKinds.map((k) => [k.kind, k.names[lang]])), doors: pick(doorNames), rejects: pick(rejectNames) };
 }

@@ -17,6 +17,15 @@ async function dataDirOf(opts: { config?: string; dataDir?: string }): Promise<s
   return resolve(opts.dataDir ?? loadConfig(opts.config ?? (existsSync("linli.yaml") ? "linli.yaml" : undefined)).dataDir);
 }
 
+/** The data dir's work order store; undefined (said, exit code 1) when it has none. */
+function openStore(dataDir: string): OrderStore | undefined {
+  const file = join(dataDir, "orders", "orders.db");
+  if (existsSync(file)) return new OrderStore(file);
+  console.error(`${file}: no work orders here`);
+  process.exitCode = 1;
+  return undefined;
+}
+
 /** `linli orders verify`: checks the work order record chain; exits 1 naming the first broken record. */
 export function registerOrderCommands(program: Command): void {
   const orders = program.command("orders").description("work orders (gateway/orders)");
@@ -27,13 +36,8 @@ export function registerOrderCommands(program: Command): void {
     .option("--data-dir <dir>", "the data dir (default: the config's)")
     .action(async (opts: { config?: string; dataDir?: string }) => {
       const dataDir = await dataDirOf(opts);
-      const file = join(dataDir, "orders", "orders.db");
-      if (!existsSync(file)) {
-        console.error(`${file}: no work orders here`);
-        process.exitCode = 1;
-        return;
-      }
-      const store = new OrderStore(file);
+      const store = openStore(dataDir);
+      if (!store) return;
       try {
         let count = 0;
         const counted = (function* (records) {
@@ -66,7 +70,8 @@ export function registerOrderCommands(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const store = new OrderStore(join(dataDir, "orders", "orders.db"));
+      const store = openStore(dataDir);
+      if (!store) return;
       const evidence = new EvidenceStore(join(dataDir, "evidence"));
       try {
         const order = store.get(orderId);
@@ -93,13 +98,8 @@ export function registerOrderCommands(program: Command): void {
     .option("--data-dir <dir>", "the data dir (default: the config's)")
     .action(async (orderId: string, opts: { reason: string; by?: string; config?: string; dataDir?: string }) => {
       const dataDir = await dataDirOf(opts);
-      const file = join(dataDir, "orders", "orders.db");
-      if (!existsSync(file)) {
-        console.error(`${file}: no work orders here`);
-        process.exitCode = 1;
-        return;
-      }
-      const store = new OrderStore(file);
+      const store = openStore(dataDir);
+      if (!store) return;
       const evidence = new EvidenceStore(join(dataDir, "evidence"));
       // the shell's login is always recorded: a name given with --by is a claim, the login is a fact
       const login = `cli:${userInfo().username}`;

@@ -63,13 +63,6 @@ export const L = {
 
 export type Label = keyof typeof L;
 
-export const kindNames: Record<string, Texts> = {
-  lift: { zh: "电梯", en: "Lifts" },
-  gate: { zh: "门禁", en: "Gates" },
-  charger: { zh: "充电桩", en: "Chargers" },
-  throw: { zh: "抛物摄像机", en: "Throw cameras" },
-};
-
 export const methodNames: Record<string, Texts> = {
   plate: { zh: "车牌", en: "Plate" },
   face: { zh: "人脸", en: "Face" },

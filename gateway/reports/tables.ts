@@ -2,7 +2,8 @@ import { typeNames as alertTypeNames } from "../alerts/rules/index.ts";
 import type { Lang } from "../i18n.ts";
 import { typeNames as orderTypeNames } from "../orders/strings.ts";
 import type { Report } from "./model.ts";
-import { kindNames, L, methodNames, type Label } from "./strings.ts";
+import { deviceKinds } from "../../devices/index.ts";
+import { L, methodNames, type Label } from "./strings.ts";
 
 /** One section of a report as a table of cells: what the page, the xlsx and the PDF each lay out. */
 export interface Table {
@@ -35,7 +36,7 @@ export function reportTables(r: Report, lang: Lang, when: (ts: number) => string
     {
       title: t("devices"),
       columns: [t("deviceKind"), t("seen"), t("online"), t("offline"), t("lastSeen")],
-      rows: r.devices.filter((d) => d.seen > 0).map((d) => [name(kindNames, d.kind), d.seen, d.online, d.offline.length, d.offline.map((o) => `${o.device} ${when(o.lastSeen)}`).join("; ")]),
+      rows: r.devices.filter((d) => d.seen > 0).map((d) => [deviceKinds.find((k) => k.kind === d.kind)?.names[lang] ?? d.kind, d.seen, d.online, d.offline.length, d.offline.map((o) => `${o.device} ${when(o.lastSeen)}`).join("; ")]),
     },
     {
       title: t("alerts"),
