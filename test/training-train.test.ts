@@ -5,14 +5,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { detectorConfigSchema } from "../gateway/detector/config.ts";
 import { findManifest } from "../gateway/detector/manifest.ts";
 import { openDetector } from "../gateway/detector/open.ts";
-import { checkModel } from "../gateway/detector/store.ts";
+import { checkModel, verifierWeights } from "../gateway/detector/store.ts";
 import { trainModel } from "../gateway/detector/train/command.ts";
 import { checkTrainingPython } from "../gateway/detector/train/python.ts";
 import type { TrainedModel } from "../gateway/detector/train/publish.ts";
 import { liftCctv, sharedModels, tempDir } from "./detector-fixtures.ts";
 
 /** A short run, bounded in time for CI on 2 cores: the figures of a full run are in docs/training.md. */
-const SHORT = { seed: 1, epochs: 40, maxMinutes: 1.25, patience: 40, threads: 2, batch: 8, lr: 0.002, valShare: 0.15, testShare: 0.25, threshold: 0.5 };
+const SHORT = { seed: 1, epochs: 40, maxMinutes: 1.25, patience: 40, threads: 2, batch: 8, lr: 0.002, valShare: 0.15, testShare: 0.25, threshold: 0.5, verifier: true };
 
 describe("models train on lift-cctv-89 (real torch, real onnxruntime)", () => {
   const modelsDir = tempDir("trained");
@@ -51,6 +51,29 @@ describe("models train on lift-cctv-89 (real torch, real onnxruntime)", () => {
     const manifest = await findManifest("lift-cctv-test", [modelsDir]);
     expect(manifest).toMatchObject({ family: "fastestdet", file: "lift-cctv-test.onnx", labels: ["ebike", "bicycle", "stroller", "wheelchair", "trolley", "person"], classMap: ["ebike", "bicycle", "stroller", "wheelchair", "trolley", "person"] });
     expect(await checkModel(manifest, modelsDir)).toBe("ok");
+  });
+
+  it("tries the crop verifier behind the detector and keeps it only where it pays on the validation frames", async () => {
+    const outcome = model.result.verifier!;
+    expect(outcome.positives).toBeGreaterThan(0);
+    // mining and at most 2 minutes of fitting, after the detector's own time limit
+    expect(outcome.seconds).toBeLessThan(180);
+    expect(outcome.val!.alone.ebikeFrames + outcome.val!.alone.cleanFrames).toBe(model.dataset.val);
+    const { alone, verified } = outcome.val!;
+    const pays = verified.found >= alone.found && (verified.flagged < alone.flagged || (verified.flagged === alone.flagged && (verified.ap50 ?? 0) > (alone.ap50 ?? -1)));
+    expect(outcome.kept).toBe(pays);
+    const manifest = await findManifest("lift-cctv-test", [modelsDir]);
+    const card = await readFile(path.join(modelsDir, "lift-cctv-test.md"), "utf8");
+    expect(card).toMatch(/\| detector alone \| \d\.\d{3} \| \d+\/\d+ \| \d+\/\d+ \|/);
+    expect(card).toMatch(/\| with the verifier \| \d\.\d{3} \| \d+\/\d+ \| \d+\/\d+ \|/);
+    const file = path.join(modelsDir, "lift-cctv-test.verifier.onnx");
+    if (outcome.kept) {
+      expect(manifest.verifier).toMatchObject({ file: "lift-cctv-test.verifier.onnx", size: 96, context: 0.15 });
+      expect(await checkModel(verifierWeights(manifest)!, modelsDir)).toBe("ok");
+    } else {
+      expect(manifest.verifier).toBeUndefined();
+      expect(existsSync(file)).toBe(false);
+    }
   });
 
   it("writes a model card with the held-back figures and the command that reproduces them", async () => {

@@ -6,7 +6,8 @@ import { toFrameBox } from "./geometry.ts";
 import type { ModelManifest } from "./manifest.ts";
 import { nms } from "./nms.ts";
 import { preprocess } from "./preprocess.ts";
-import type { Decoder, Detection } from "./types.ts";
+import type { Candidate, Decoder, Detection } from "./types.ts";
+import { combineScores, CropVerifier, type InputPixels } from "./verifier.ts";
 
 export interface DetectorOptions {
   /** onnxruntime intra-op threads, per session */
@@ -18,6 +19,8 @@ export interface DetectorOptions {
   ebikeClasses?: readonly string[] | undefined;
   scoreThreshold?: number | undefined;
   iouThreshold?: number | undefined;
+  /** the verified weights of the manifest's crop verifier, when it has one */
+  verifierFile?: string | undefined;
 }
 
 export interface DetectResult {
@@ -43,6 +46,9 @@ export interface DetectResult {
 
 export const EBIKE_SCORE_FLOOR = 0.05;
 
+/** e-bike calls verified per frame, best first: a lift holds a handful of objects, not dozens */
+const MAX_VERIFIED = 16;
+
 /**
  * One loaded model behind the single contract the rest of the gateway sees: frame bytes in,
  * detections in frame pixels out. The manifest's family picks the decoder; nothing above this
@@ -56,6 +62,7 @@ export class Detector {
   readonly #decode: Decoder;
   readonly #inputName: string;
   readonly #outputName: string;
+  #verifier: CropVerifier | undefined;
 
   private constructor(
     readonly manifest: ModelManifest,
@@ -82,13 +89,18 @@ export class Detector {
    */
   static async load(manifest: ModelManifest, modelPath: string, options: DetectorOptions): Promise<Detector> {
     const pool = await InferencePool.open(modelPath, { size: options.sessions ?? 1, threads: options.threads });
+    let detector: Detector | undefined;
     try {
-      const detector = new Detector(manifest, pool, options);
+      detector = new Detector(manifest, pool, options);
       const { width, height } = manifest.input;
       await detector.#infer(new Float32Array(3 * width * height));
+      if (manifest.verifier) {
+        if (!options.verifierFile) throw new Error(`model ${manifest.id} names a verifier (${manifest.verifier.file}) but none was given to load`);
+        detector.#verifier = await CropVerifier.load(options.verifierFile, manifest.verifier, manifest.input, options.threads);
+      }
       return detector;
     } catch (err) {
-      await pool.close();
+      await (detector ? detector.close() : pool.close());
       throw err;
     }
   }
@@ -107,9 +119,11 @@ export class Detector {
    */
   async detect(image: Buffer, threshold = this.threshold): Promise<DetectResult> {
     const started = performance.now();
-    const { tensor, fit } = await preprocess(image, this.manifest.input, this.options.maxInputPixels);
+    const { tensor, fit, pixels } = await preprocess(image, this.manifest.input, this.options.maxInputPixels);
     const preprocessMs = performance.now() - started;
-    const { candidates, inferenceMs } = await this.#infer(tensor, Math.min(threshold, EBIKE_SCORE_FLOOR));
+    const inferred = await this.#infer(tensor, Math.min(threshold, EBIKE_SCORE_FLOOR));
+    const { inferenceMs } = inferred;
+    const candidates = this.#verifier ? await this.#verify(this.#verifier, inferred.candidates, pixels, threshold) : inferred.candidates;
     let ebikeScore = 0;
     const kept: Detection[] = [];
     for (const c of candidates) {
@@ -135,7 +149,24 @@ export class Detector {
     };
   }
 
+  /**
+   * The e-bike calls, scored again with the verifier: each call's score becomes the combined one.
+   * Calls below threshold squared cannot reach the threshold whatever the verifier says, so they are
+   * not verified and drop out, as do calls past MAX_VERIFIED.
+   */
+  async #verify(verifier: CropVerifier, candidates: Candidate[], pixels: InputPixels, threshold: number): Promise<Candidate[]> {
+    const from = Math.max(EBIKE_SCORE_FLOOR, threshold * threshold);
+    const calls = nms(
+      candidates.filter((c) => this.ebikeClasses.has(c.cls) && c.score >= from).map((c) => ({ ...c, box: { x: c.x1, y: c.y1, w: c.x2 - c.x1, h: c.y2 - c.y1 } })),
+      this.#iouThreshold,
+      MAX_VERIFIED,
+    );
+    const { scores } = await verifier.score(pixels, calls);
+    const verified = calls.map(({ box: _box, ...c }, i) => ({ ...c, score: combineScores(c.score, scores[i]!) }));
+    return [...candidates.filter((c) => !this.ebikeClasses.has(c.cls)), ...verified];
+  }
+
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.#verifier?.close()]);
   }
 }

@@ -73,6 +73,21 @@ export const manifestSchema = z.strictObject({
       licence: z.string(),
     })
     .optional(),
+  /**
+   * a second stage trained with the model (gateway/detector/verifier.ts): a crop classifier that
+   * scores each e-bike call; `file` beside the model, verified by SHA-256 like it
+   */
+  verifier: z
+    .strictObject({
+      file: z.string().regex(/^[^/\\]+\.onnx$/, "a bare .onnx file name"),
+      bytes: z.number().int().positive().optional(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** the crop's side in pixels */
+      size: z.number().int().min(16).max(512),
+      /** margin added around a box on each side before cropping, as a share of its size */
+      context: z.number().min(0).max(1),
+    })
+    .optional(),
   thresholds: z.strictObject({
     score: z.number().min(0).max(1),
     iou: z.number().min(0).max(1).default(0.45),
@@ -107,7 +122,7 @@ async function readLabels(dir: string, labels: ManifestFile["labels"]): Promise<
  */
 function parseManifestYaml(text: string): unknown {
   const doc = parseDocument(text);
-  for (const node of [doc.get("sha256", true), doc.getIn(["train", "sha256"], true)]) {
+  for (const node of [doc.get("sha256", true), doc.getIn(["train", "sha256"], true), doc.getIn(["verifier", "sha256"], true)]) {
     if (isScalar(node) && typeof node.value === "number" && typeof node.source === "string") node.value = node.source;
   }
   return doc.toJS();

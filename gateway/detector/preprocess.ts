@@ -2,11 +2,14 @@ import sharp from "sharp";
 import { fitFrame, type Fit } from "./geometry.ts";
 import type { InputContract } from "./manifest.ts";
 import { FrameRejected } from "./reject.ts";
+import type { InputPixels } from "./verifier.ts";
 
 export interface Preprocessed {
   /** NCHW float32, [1, 3, input.height, input.width] */
   tensor: Float32Array;
   fit: Fit;
+  /** the same pixels as bytes, for a second stage that crops them */
+  pixels: InputPixels;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -50,7 +53,7 @@ export async function preprocess(image: Buffer, input: InputContract, maxPixels:
     // the header was fine, so this is a damaged body: a truncated JPEG, a broken PNG stream
     throw new FrameRejected("corrupt", `image could not be decoded: ${message(err)}`);
   }
-  return { tensor: toNchw(raw, input.width * input.height, input.channels === "bgr", 1 / input.divideBy), fit };
+  return { tensor: toNchw(raw, input.width * input.height, input.channels === "bgr", 1 / input.divideBy), fit, pixels: { rgb: raw, width: input.width, height: input.height } };
 }
 
 /** Interleaved RGB bytes to planar float32, in one pass over the pixels. */

@@ -41,6 +41,13 @@ export function trainWeights(manifest: ModelManifest): Artifact {
   return { id: `${manifest.id} (trainable weights)`, file, sha256, bytes, url };
 }
 
+/** A model's crop verifier as an artifact, or undefined for a model without one. */
+export function verifierWeights(manifest: ModelManifest): Artifact | undefined {
+  if (!manifest.verifier) return undefined;
+  const { file, sha256, bytes } = manifest.verifier;
+  return { id: `${manifest.id} (verifier)`, file, sha256, bytes };
+}
+
 /** SHA-256 of a file, streamed. */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");

@@ -50,6 +50,10 @@ class Spec:
     learning_rate: float
     out_onnx: Path
     out_weights: Path
+    #: the score threshold the model ships with, at which the verifier is judged
+    threshold: float
+    #: where the crop verifier goes when it pays; None: train the detector only
+    out_verifier: Path | None
 
 
 def read_spec(path: Path) -> Spec:
@@ -75,6 +79,8 @@ def read_spec(path: Path) -> Spec:
         learning_rate=float(raw["learningRate"]),
         out_onnx=Path(out["onnx"]),
         out_weights=Path(out["weights"]),
+        threshold=float(raw.get("threshold", 0.5)),
+        out_verifier=Path(out["verifier"]) if out.get("verifier") else None,
     )
 
 

@@ -32,6 +32,8 @@ interface TrainFlags {
   valShare: number;
   testShare: number;
   threshold: number;
+  /** commander's --no-verifier */
+  verifier: boolean;
 }
 
 export interface TrainIo {
@@ -65,6 +67,11 @@ function progress(enabled: boolean, io: TrainIo) {
     onEvent(e: Parameters<Parameters<typeof runTrainer>[1]>[0]): void {
       if (e.event === "loaded") {
         io.err(`training on ${e.train} frames, validating on ${e.val} (decoded in ${e.seconds} s)`);
+        return;
+      }
+      if (e.event === "verifier_mined") {
+        bar?.stop();
+        io.err(`verifier: ${e.positives} e-bike crops and ${e.negatives} others from the detector's calls (${e.seconds} s); training it`);
         return;
       }
       if (e.event !== "epoch") return;
@@ -109,12 +116,17 @@ export async function trainModel(flags: TrainFlags, io: TrainIo, showProgress: b
   const workDir = await mkdtemp(path.join(os.tmpdir(), "linli-train-"));
   const settings: TrainSettings = { seed: flags.seed, maxEpochs: flags.epochs, maxSeconds: flags.maxMinutes * 60, patience: flags.patience, threads: flags.threads, batchSize: flags.batch, learningRate: flags.lr };
   const onnx = path.join(modelsDir, `${flags.id}.onnx`);
+  const verifier = path.join(modelsDir, `${flags.id}.verifier.onnx`);
+  // a verifier left by an earlier model of this id would be named by nothing, or by the wrong manifest
+  await rm(verifier, { force: true });
   const bar = progress(showProgress, io);
   try {
-    const result = await runTrainer({ base, baseWeights, train: split.train, val: split.val, settings, onnx, weights: path.join(workDir, "best.pth"), workDir }, (e) => bar.onEvent(e));
+    const job = { base, baseWeights, train: split.train, val: split.val, settings, onnx, weights: path.join(workDir, "best.pth"), verifier: flags.verifier ? verifier : undefined, threshold: flags.threshold, workDir };
+    const result = await runTrainer(job, (e) => bar.onEvent(e));
     bar.stop();
+    if (result.verifier) io.out(`verifier: ${result.verifier.kept ? `kept, ${verifier}` : "not kept"} (${result.verifier.why})`);
     const dataset = { images: path.resolve(flags.images), labels: path.resolve(flags.labels), train: split.train.length, val: split.val.length, test: split.test.length, testSince: split.testSince };
-    const model: TrainedModel = { id: flags.id, base, onnx, threshold: flags.threshold, dataset, settings, result };
+    const model: TrainedModel = { id: flags.id, base, onnx, verifier: result.verifier?.kept ? verifier : undefined, threshold: flags.threshold, dataset, settings, result };
     // the detector loads the model by its manifest, so it is written before the held-back evaluation
     await writeFile(path.join(modelsDir, `${flags.id}.yaml`), stringify(await manifestOf(model)));
     if (split.test.length > 0) {
@@ -150,7 +162,8 @@ export function registerTrainCommand(models: Command, io: TrainIo): void {
     .option("--mirror <dir>", "copy the base weights from this directory instead of downloading")
     .option("--seed <n>", "random seed: the same seed, data and threads give the same model", int(0), 1)
     .option("--epochs <n>", "at most this many epochs", int(1), 300)
-    .option("--max-minutes <n>", "stop after this long, keeping the best epoch so far", positive, 18)
+    // 17: the verifier after it takes up to about 2.5 minutes more, and the whole run stays within 20
+    .option("--max-minutes <n>", "stop training the detector after this long, keeping the best epoch so far", positive, 17)
     .option("--patience <n>", "stop when validation AP50 has not improved for this many epochs", int(1), 80)
     .option("--threads <n>", "CPU threads for PyTorch", int(1), Math.max(1, Math.min(2, os.availableParallelism())))
     .option("--batch <n>", "frames per step", int(2), 8)
@@ -158,6 +171,7 @@ export function registerTrainCommand(models: Command, io: TrainIo): void {
     .option("--val-share <share>", "share of frames, after the training ones in time, for early stopping", share, 0.15)
     .option("--test-share <share>", "share of the latest frames held back for the model card's figures", share, 0.25)
     .option("--threshold <score>", "the trained model's default score threshold", positive, DEFAULT_THRESHOLD)
+    .option("--no-verifier", "train the detector alone, without trying the crop verifier behind it")
     .action(async (flags: TrainFlags) => {
       await trainModel(flags, io, process.stderr.isTTY);
     });

@@ -5,12 +5,14 @@ import type { FolderEval } from "../eval-folder.ts";
 import { LINLI_CLASSES } from "../labels/classes.ts";
 import type { ManifestFile, ModelManifest } from "../manifest.ts";
 import { sha256File } from "../store.ts";
-import type { TrainerEvent, TrainSettings } from "./trainer.ts";
+import type { Judged, TrainerEvent, TrainSettings, VerifierOutcome } from "./trainer.ts";
 
 export interface TrainedModel {
   id: string;
   base: ModelManifest;
   onnx: string;
+  /** the crop verifier's ONNX, when training kept it */
+  verifier: string | undefined;
   threshold: number;
   dataset: { images: string; labels: string; train: number; val: number; test: number; testSince: number | undefined };
   settings: TrainSettings;
@@ -35,8 +37,27 @@ export async function manifestOf(model: TrainedModel): Promise<ManifestFile> {
     input: { ...input, name: "input" },
     labels: [...LINLI_CLASSES],
     classes: Object.fromEntries(LINLI_CLASSES.map((c) => [c, c])),
+    ...(model.verifier && model.result.verifier ? { verifier: await verifierBlock(model.verifier, model.result.verifier) } : {}),
     thresholds: { score: model.threshold, iou: model.base.thresholds.iou },
   };
+}
+
+async function verifierBlock(file: string, outcome: VerifierOutcome): Promise<NonNullable<ManifestFile["verifier"]>> {
+  return { file: path.basename(file), bytes: (await stat(file)).size, sha256: await sha256File(file), size: outcome.cropSize, context: outcome.context };
+}
+
+const judgedCells = (j: Judged) => `${j.ap50 === null ? "n/a" : j.ap50.toFixed(3)} | ${j.found}/${j.ebikeFrames} | ${j.flagged}/${j.cleanFrames}`;
+
+function verifierSection(model: TrainedModel): string[] {
+  const v = model.result.verifier;
+  if (!v) return ["**Verifier.** Not tried (--no-verifier): the detector's score alone decides."];
+  const lines = [
+    `**Verifier.** A crop classifier behind the detector, trained on the detector's own e-bike calls (${v.positives} crops on labelled e-bikes, ${v.negatives} on anything else${v.seconds === undefined ? "" : `; ${v.seconds} s`}), ${v.kept ? "kept" : "not kept"}: ${v.why}. ${v.kept ? "Each e-bike call's score is the geometric mean of the detector's and the verifier's." : "The detector's score alone decides."}`,
+  ];
+  if (v.val) {
+    lines.push("", `On the validation frames at threshold ${model.threshold}:`, "", "| | AP50 (e-bike) | e-bike frames found | frames without e-bike flagged |", "|---|---|---|---|", `| detector alone | ${judgedCells(v.val.alone)} |`, `| with the verifier | ${judgedCells(v.val.verified)} |`);
+  }
+  return lines;
 }
 
 const pct = (n: number) => (Number.isNaN(n) ? "-" : `${(n * 100).toFixed(1)}%`);
@@ -66,6 +87,8 @@ export function cardOf(model: TrainedModel, manifest: ManifestFile, modelsDir: s
     `**Data.** ${d.images} with labels ${d.labels}, split by capture time (file names are epoch seconds): the oldest ${d.train} frames for training, the next ${d.val} for validation (early stopping), the latest ${d.test} held back${d.testSince === undefined ? "" : ` (captured from ${d.testSince} on)`} and used only for the figures below.`,
     "",
     `**Training.** seed ${s.seed}, batch ${s.batchSize}, learning rate ${s.learningRate}, at most ${s.maxEpochs} epochs or ${s.maxSeconds} s, patience ${s.patience}, ${r.threads} CPU thread(s): ran ${r.epochs} epochs in ${r.seconds} s, stopped by ${r.stopped === "early" ? "early stopping" : r.stopped === "time" ? "the time limit" : "the epoch limit"}; kept epoch ${r.bestEpoch} (validation AP50 ${r.valAp50 ?? "n/a"}).`,
+    "",
+    ...verifierSection(model),
     "",
     `**Threshold ${model.threshold}.** A fixed default, not tuned on these frames; choose a site's with \`linli models eval\`.`,
     "",

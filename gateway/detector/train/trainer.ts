@@ -20,11 +20,33 @@ export interface TrainSettings {
   learningRate: number;
 }
 
+/** The guard's view of the validation frames at the model's threshold (training/linli_train/verifier.py judge). */
+export interface Judged {
+  ap50: number | null;
+  found: number;
+  ebikeFrames: number;
+  flagged: number;
+  cleanFrames: number;
+}
+
+/** What became of the crop verifier: trained on the detector's calls, kept only if it paid. */
+export interface VerifierOutcome {
+  kept: boolean;
+  why: string;
+  positives: number;
+  negatives: number;
+  cropSize: number;
+  context: number;
+  val?: { alone: Judged; verified: Judged };
+  seconds?: number;
+}
+
 /** A progress line from the trainer (one JSON object per line on its stdout). */
 export type TrainerEvent =
   | { event: "loaded"; train: number; val: number; seconds: number }
   | { event: "epoch"; epoch: number; epochs: number; loss: number; valAp50: number | null; best: number; elapsedSeconds: number; etaSeconds: number }
-  | { event: "done"; stopped: "epochs" | "early" | "time"; epochs: number; bestEpoch: number; valAp50: number | null; seconds: number; threads: number };
+  | { event: "verifier_mined"; positives: number; negatives: number; seconds: number }
+  | { event: "done"; stopped: "epochs" | "early" | "time"; epochs: number; bestEpoch: number; valAp50: number | null; seconds: number; threads: number; verifier?: VerifierOutcome };
 
 /**
  * The head of a fine-tuned model starts each linli class from the base class that means the most
@@ -51,6 +73,10 @@ export interface TrainerJob {
   settings: TrainSettings;
   onnx: string;
   weights: string;
+  /** where the crop verifier is written if it pays; undefined trains the detector alone */
+  verifier: string | undefined;
+  /** the threshold the model ships with, at which the verifier is judged */
+  threshold: number;
   workDir: string;
 }
 
@@ -67,7 +93,8 @@ export async function runTrainer(job: TrainerJob, onEvent: (e: TrainerEvent) => 
       train: job.train.map(entry),
       val: job.val.map(entry),
       ...job.settings,
-      out: { onnx: job.onnx, weights: job.weights },
+      threshold: job.threshold,
+      out: { onnx: job.onnx, weights: job.weights, ...(job.verifier ? { verifier: job.verifier } : {}) },
     }),
   );
   const child = spawn(pythonPath(), ["-m", "linli_train", spec], { cwd: TRAINING_DIR, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONPATH: TRAINING_DIR, PYTHONDONTWRITEBYTECODE: "1" } });
