@@ -45,6 +45,8 @@ MINE_SCORE = 0.25
 #: mining stays within about VIEW_BUDGET detector runs
 VIEWS = 24
 VIEW_BUDGET = 3000
+#: mining stops after this long even short of its views (a busy machine), and fitting after FIT_SECONDS
+MINE_SECONDS = 90.0
 FIT_SECONDS = 120.0
 #: a frame without an e-bike (labelled so, or released by staff as a false hold) shows the look-alikes
 #: the guard must never hold for; there are few of them, and each of their calls is a lesson
@@ -129,12 +131,16 @@ def mine(detector: nn.Module, frames: list[Frame], spec: Spec, ebike: int, rng: 
     mistakes the detector makes on this site."""
     detector.eval()
     views = max(4, min(VIEWS, VIEW_BUDGET // max(1, len(frames))))
+    started = time.monotonic()
     images: list[torch.Tensor] = []
     labels: list[torch.Tensor] = []
     weights: list[torch.Tensor] = []
-    for frame in frames:
-        weight = 1.0 if bool((frame.boxes[:, 0] == ebike).any()) else CLEAN_FRAME_WEIGHT
-        for v in range(views):
+    # view by view across all frames, so a time limit leaves every frame with as many views
+    for v in range(views):
+        if v > 0 and time.monotonic() - started > MINE_SECONDS:
+            break
+        for frame in frames:
+            weight = 1.0 if bool((frame.boxes[:, 0] == ebike).any()) else CLEAN_FRAME_WEIGHT
             image, boxes = (plain(frame.pixels, spec.input_height, spec.input_width), frame.boxes) if v == 0 else augment(frame.pixels, frame.boxes, spec.input_height, spec.input_width, rng, noise)
             calls, scores = _ebike_calls(detector, image, spec, ebike)
             calls = calls[scores >= MINE_SCORE]
