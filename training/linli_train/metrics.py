@@ -45,6 +45,25 @@ def average_precision(ranked_tp: list[bool], truths: int) -> float:
     return sum((recall[i] - recall[i - 1]) * precision[i] for i in range(1, len(recall)))
 
 
+def matches(boxes: torch.Tensor, scores: torch.Tensor, gt: torch.Tensor) -> list[tuple[float, bool]]:
+    """Each box, best score first, matched greedily to the unused label it overlaps most (IoU >= 0.5):
+    (score, true positive), as linli's evaluate.ts matches them."""
+    out: list[tuple[float, bool]] = []
+    used: set[int] = set()
+    overlaps = box_iou(boxes, gt) if gt.shape[0] and boxes.shape[0] else None
+    for i in scores.argsort(descending=True).tolist():
+        hit = -1
+        if overlaps is not None:
+            for j in overlaps[i].argsort(descending=True).tolist():
+                if j not in used and overlaps[i, j] >= IOU_MATCH:
+                    hit = j
+                    break
+        if hit >= 0:
+            used.add(hit)
+        out.append((float(scores[i]), hit >= 0))
+    return out
+
+
 def ap50(preds: torch.Tensor, truths: list[torch.Tensor], cls: int) -> float:
     """AP50 of one class over a batch of outputs and their [K, 5] corner-box labels."""
     scored: list[tuple[float, bool]] = []
@@ -53,18 +72,6 @@ def ap50(preds: torch.Tensor, truths: list[torch.Tensor], cls: int) -> float:
         gt = labels[labels[:, 0] == cls][:, 1:5]
         total += gt.shape[0]
         boxes, scores, classes = decode(pred)
-        boxes, scores = boxes[classes == cls], scores[classes == cls]
-        used: set[int] = set()
-        overlaps = box_iou(boxes, gt) if gt.shape[0] and boxes.shape[0] else None
-        for i in scores.argsort(descending=True).tolist():
-            hit = -1
-            if overlaps is not None:
-                for j in overlaps[i].argsort(descending=True).tolist():
-                    if j not in used and overlaps[i, j] >= IOU_MATCH:
-                        hit = j
-                        break
-            if hit >= 0:
-                used.add(hit)
-            scored.append((float(scores[i]), hit >= 0))
+        scored += matches(boxes[classes == cls], scores[classes == cls], gt)
     scored.sort(key=lambda s: -s[0])
     return average_precision([tp for _, tp in scored], total)

@@ -25,7 +25,7 @@ from torchvision.ops import box_iou, roi_align
 from .augment import augment, plain
 from .data import Frame, Spec, to_input
 from .export import INPUT_NAME, OUTPUT_NAME
-from .metrics import average_precision, decode
+from .metrics import average_precision, decode, matches
 from .model import ShuffleNetV2
 
 #: the crop's side in pixels, and the margin added around the box on each side (share of its size):
@@ -235,18 +235,7 @@ def judge(detector: nn.Module, verifier: Verifier | None, frames: list[Frame], s
         called = bool((scores >= threshold).any())
         found += has_ebike and called
         flagged += (not has_ebike) and called
-        used: set[int] = set()
-        overlaps = box_iou(calls, truth) if truth.shape[0] and calls.shape[0] else None
-        for i in scores.argsort(descending=True).tolist():
-            hit = -1
-            if overlaps is not None:
-                for j in overlaps[i].argsort(descending=True).tolist():
-                    if j not in used and overlaps[i, j] >= POSITIVE_IOU:
-                        hit = j
-                        break
-            if hit >= 0:
-                used.add(hit)
-            ranked.append((float(scores[i]), hit >= 0))
+        ranked += matches(calls, scores, truth)
     ranked.sort(key=lambda r: -r[0])
     return Judged(average_precision([tp for _, tp in ranked], truths), found, ebike_frames, flagged, len(frames) - ebike_frames)
 
