@@ -14,6 +14,8 @@ import { waitFor } from "./services/ports.ts";
 
 const artifacts = resolve(import.meta.dirname, "../test-artifacts");
 const PASSWORD = "correct horse battery";
+// What staff wait for on a page: generous, because a loaded CI machine renders slowly; a broken page still fails.
+const PAGE_WAIT = 15_000;
 
 /** The WeCom group robot's markdown message, as its API documents it. */
 function wecomProblem(r: Received): string | undefined {
@@ -123,7 +125,7 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
     await desk.selectOption("#new-role", "technician");
     await desk.fill("#new-password", PASSWORD);
     await desk.click("#add-account");
-    await desk.locator('#accounts tr[data-user="li"]').waitFor({ timeout: 3_000 });
+    await desk.locator('#accounts tr[data-user="li"]').waitFor({ timeout: PAGE_WAIT });
     await expect(desk.locator('#accounts tr[data-user="li"] select.role').inputValue()).resolves.toBe("technician");
     // the config's accounts are shown but changed only in linli.yaml
     await expect(desk.locator('#accounts tr[data-user="zhang"] select.role').isDisabled()).resolves.toBe(true);
@@ -134,11 +136,11 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
   it("the supervisor turns the smoke alarm into a work order in one click and assigns it", async () => {
     const device = await a.gw.client();
     await device.publishAsync("linli/demo/charger/charger-03/alarm", JSON.stringify({ ts: Date.now(), alarmId: "a-1", port: 3, type: "smoke", value: 1, threshold: 1 }), { qos: 1 });
-    await waitFor("the smoke alert", () => a.changes.some((c) => c.alert.type === "charger_smoke"), 3_000);
+    await waitFor("the smoke alert", () => a.changes.some((c) => c.alert.type === "charger_smoke"), PAGE_WAIT);
     await signIn(desk, url, "zhang");
     // a supervisor lands in the guard room: the alarm's own card makes it a work order
     const guardRoomCard = desk.locator('#alerts article[data-type="charger_smoke"]');
-    await guardRoomCard.waitFor({ timeout: 3_000 });
+    await guardRoomCard.waitFor({ timeout: PAGE_WAIT });
     await Promise.all([desk.waitForURL(/\/orders\/WO-/), guardRoomCard.locator("button.to-order").click()]);
     orderId = decodeURIComponent(desk.url().split("/orders/")[1]!);
     await desk.locator("#order .badge.state").waitFor();
@@ -146,7 +148,7 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
     await expect(desk.locator("#order .description").textContent()).resolves.toContain("充电桩烟雾");
     await desk.selectOption("#assignee", "li");
     await desk.click("#assign");
-    await desk.waitForFunction(() => document.querySelector("#order .badge.state")?.getAttribute("data-state") === "assigned", undefined, { timeout: 3_000 });
+    await desk.waitForFunction(() => document.querySelector("#order .badge.state")?.getAttribute("data-state") === "assigned", undefined, { timeout: PAGE_WAIT });
     await expect(desk.locator("#order .assignee").textContent()).resolves.toContain("李师傅");
     expect(orders.store!.get(orderId)).toMatchObject({ type: "repair", state: "assigned", assignee: "li", alertId: a.changes.find((c) => c.alert.type === "charger_smoke")!.alert.id });
     await desk.screenshot({ path: join(artifacts, "orders-assigned.png"), fullPage: true });
@@ -164,7 +166,7 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
     expect(reminders.received).toHaveLength(1);
     expect(supervisorHook.received).toHaveLength(1);
     // and on MQTT, the order's retained state names the step
-    await waitFor("the escalation on MQTT", () => mqttStates.some((m) => m.topic === `linli/demo/orders/${orderId}` && m.state.lastEvent === "escalated"), 3_000);
+    await waitFor("the escalation on MQTT", () => mqttStates.some((m) => m.topic === `linli/demo/orders/${orderId}` && m.state.lastEvent === "escalated"), PAGE_WAIT);
     const events = orders.store!.history(orderId).map((r) => r.event);
     expect(events).toContain("reminded");
     expect(events).toContain("escalated");
@@ -175,29 +177,29 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
     // a technician has no guard room: `/` sends them to their orders
     expect(new URL(phone.url()).pathname).toBe("/orders");
     const card = phone.locator(`article.order[data-id="${orderId}"]`);
-    await card.waitFor({ timeout: 3_000 });
+    await card.waitFor({ timeout: PAGE_WAIT });
     await expect(card.textContent()).resolves.toContain("处理人: 李师傅");
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await phone.screenshot({ path: join(artifacts, "orders-phone-list.png"), fullPage: true });
     await card.locator("a.open-order").click();
     await phone.locator("#accept").click();
-    await phone.locator("#start").waitFor({ timeout: 3_000 });
+    await phone.locator("#start").waitFor({ timeout: PAGE_WAIT });
     await phone.locator("#start").click();
-    await phone.locator("#photo-file").waitFor({ timeout: 3_000 });
+    await phone.locator("#photo-file").waitFor({ timeout: PAGE_WAIT });
     const photo = await sharp({ create: { width: 480, height: 360, channels: 3, background: { r: 160, g: 90, b: 40 } } }).jpeg().toBuffer();
     await phone.setInputFiles("#photo-file", { name: "repair.jpg", mimeType: "image/jpeg", buffer: photo });
     await phone.click("#upload");
     await phone.waitForFunction(() => {
       const img = document.querySelector<HTMLImageElement>("img.photo");
       return img !== null && img.complete && img.naturalWidth === 480;
-    }, undefined, { timeout: 3_000 });
+    }, undefined, { timeout: PAGE_WAIT });
     // signing on an empty pad is refused on the page
     await phone.click("#done");
     await expect(phone.locator("#error").textContent()).resolves.toContain("请先签字");
     await drawSignature(phone);
     await phone.fill("#sign-note", "更换了 3 号口继电器");
     await phone.click("#done");
-    await phone.waitForFunction(() => document.querySelector("#order .badge.state")?.getAttribute("data-state") === "done", undefined, { timeout: 3_000 });
+    await phone.waitForFunction(() => document.querySelector("#order .badge.state")?.getAttribute("data-state") === "done", undefined, { timeout: PAGE_WAIT });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await expect(phone.locator('.sig[data-as="worker"]').textContent()).resolves.toContain("李师傅");
     await phone.screenshot({ path: join(artifacts, "orders-phone-done.png"), fullPage: true });
@@ -209,7 +211,7 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
 
   it("the technician's order page speaks English at 360 px too", async () => {
     await phone.goto(`${url}/orders/${orderId}?lang=en`);
-    await phone.locator("#order .badge.state").waitFor({ timeout: 3_000 });
+    await phone.locator("#order .badge.state").waitFor({ timeout: PAGE_WAIT });
     await expect(phone.locator("#order .badge.state").textContent()).resolves.toBe("Done");
     await expect(phone.locator('.sig[data-as="worker"]').textContent()).resolves.toContain("Worker: 李师傅");
     await expect(phone.locator("#nav-orders").textContent()).resolves.toBe("Work orders");
@@ -219,14 +221,14 @@ describe("a charger smoke alarm to a signed-off work order, through the pages (c
 
   it("the supervisor signs it off and exports the PDF, which renders with its photo and both signatures", async () => {
     await desk.reload();
-    await desk.locator("canvas#signature").waitFor({ timeout: 3_000 });
+    await desk.locator("canvas#signature").waitFor({ timeout: PAGE_WAIT });
     await drawSignature(desk);
     await desk.click("#sign-off");
-    await desk.waitForFunction(() => document.querySelector("#order .badge.state")?.getAttribute("data-state") === "signed_off", undefined, { timeout: 3_000 });
+    await desk.waitForFunction(() => document.querySelector("#order .badge.state")?.getAttribute("data-state") === "signed_off", undefined, { timeout: PAGE_WAIT });
     await expect(desk.locator(".sig").count()).resolves.toBe(2);
     await desk.screenshot({ path: join(artifacts, "orders-signed-off.png"), fullPage: true });
     // MQTT carries the state, not the drawings
-    await waitFor("signed off on MQTT", () => mqttStates.some((m) => m.state.state === "signed_off"), 3_000);
+    await waitFor("signed off on MQTT", () => mqttStates.some((m) => m.state.state === "signed_off"), PAGE_WAIT);
     expect(mqttStates.find((m) => m.state.state === "signed_off")!.state.signatures.every((x) => x.png === undefined)).toBe(true);
     const [download] = await Promise.all([desk.waitForEvent("download"), desk.click("#pdf")]);
     const dir = mkdtempSync(join(tmpdir(), "linli-pdf-"));
