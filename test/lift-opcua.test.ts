@@ -128,4 +128,20 @@ describe("OPC UA link reconnection", () => {
       await restarted?.stop();
     }
   }, 60_000);
+
+  it("stops within seconds when the controller has gone, so the gateway can still shut down", async () => {
+    const own = await startSimulatedController({ port: 0, lifts: ["R2"], timing, minFloor: 1, maxFloor: 10 });
+    const l = new OpcuaLink({ endpoint: own.endpoint, nodeIds: (id) => nodeIdsFor(cfg, id), reconnectInitialMs: 100, reconnectMaxMs: 400 });
+    const states: (CarState | null)[] = [];
+    l.onState((_id, s) => states.push(s));
+    l.watch("R2");
+    await l.start();
+    await l.ready();
+    await own.stop();
+    await waitFor("R2 unknown after the controller went away", () => states.at(-1) === null, 10_000);
+    const started = Date.now();
+    await l.stop();
+    // each of its steps waits at most 2 s on the controller; before the bound, stop() never returned
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 30_000);
 });

@@ -37,6 +37,9 @@ export interface OpcuaLinkOptions {
   log?: Pick<Logger, "info" | "warn" | "debug">;
 }
 
+/** How long each step of stop() may wait on the controller. */
+const STOP_STEP_MS = 2_000;
+
 /** Server_ServerStatus_CurrentTime: every OPC UA server's own clock */
 const CURRENT_TIME = `ns=0;i=${VariableIds.Server_ServerStatus_CurrentTime}`;
 
@@ -206,20 +209,15 @@ export class OpcuaLink implements LiftLink {
     clearTimeout(this.#clockRetry);
     const client = this.#client;
     this.#client = null;
-    try {
-      await this.#subscription?.terminate();
-    } catch {
-      // the server may be gone already
-    }
-    try {
-      await this.#session?.close();
-    } catch {
-      // idem
-    }
+    // With the controller gone, node-opcua queues these requests for a reconnection that never
+    // comes, so each step is bounded: a gateway must stop even when its lift controller is down.
+    const bounded = (step: Promise<unknown> | undefined, what: string) => withTimeout(Promise.resolve(step), STOP_STEP_MS, what).catch(() => undefined);
+    await bounded(this.#subscription?.terminate(), "terminate the subscription");
+    await bounded(this.#session?.close(), "close the session");
     this.#subscription = null;
     this.#session = null;
-    if (client) await client.disconnect().catch(() => {});
-    await this.#startup;
+    await bounded(client?.disconnect(), "disconnect");
+    await bounded(this.#startup, "the connection attempt");
     this.#events.removeAllListeners();
     this.#watched.clear();
   }
