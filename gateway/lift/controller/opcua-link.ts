@@ -211,7 +211,7 @@ export class OpcuaLink implements LiftLink {
     this.#client = null;
     // With the controller gone, node-opcua queues these requests for a reconnection that never
     // comes, so each step is bounded: a gateway must stop even when its lift controller is down.
-    const bounded = (step: Promise<unknown> | undefined, what: string) => withTimeout(Promise.resolve(step), STOP_STEP_MS, what).catch(() => undefined);
+    const bounded = (step: Promise<unknown> | null | undefined, what: string) => withTimeout(Promise.resolve(step), STOP_STEP_MS, what).catch(() => undefined);
     await bounded(this.#subscription?.terminate(), "terminate the subscription");
     await bounded(this.#session?.close(), "close the session");
     this.#subscription = null;
