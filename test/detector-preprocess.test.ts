@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import type { InputContract } from "../gateway/detector/manifest.ts";
@@ -52,5 +56,21 @@ describe("preprocessing to the model's input tensor", () => {
     const { tensor } = await preprocess(rgba, contract({}), 1e6);
     expect(tensor).toHaveLength(3 * 8);
     expect(plane(tensor, 2, 8)).toEqual(pixels.map((p) => p[2]));
+  });
+
+  it("reads pixels as stored, as the trainer's PIL does: an embedded ICC profile does not change the model's input", async () => {
+    // saturated colours under a Display P3 profile: colour management moves them by up to tens of levels
+    const saturated = [250, 10, 10, 10, 250, 10, 10, 10, 250, 200, 200, 30, 128, 64, 32, 90, 180, 240, 30, 220, 120, 240, 120, 200];
+    const tagged = await sharp(Buffer.from(saturated), { raw: { width: 4, height: 2, channels: 3 } }).withIccProfile("p3").png().toBuffer();
+    expect((await sharp(tagged).metadata()).icc).toBeDefined();
+    const file = join(mkdtempSync(join(tmpdir(), "linli-icc-")), "p3.png");
+    writeFileSync(file, tagged);
+    const script = "import sys, json; from PIL import Image; im = Image.open(sys.argv[1]).convert('RGB'); print(json.dumps(list(im.getdata())))";
+    const pil = JSON.parse(execFileSync("/usr/bin/python3", ["-c", script, file], { encoding: "utf8" })) as number[][];
+    const { tensor } = await preprocess(tagged, contract({}), 1e6);
+    for (const c of [0, 1, 2]) expect(plane(tensor, c, 8)).toEqual(pil.map((p) => p[c]));
+    // and the profile did matter: a colour-managed decode gives other values
+    const managed = await sharp(tagged).raw().toBuffer();
+    expect([...managed]).not.toEqual(pil.flat());
   });
 });

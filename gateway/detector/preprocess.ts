@@ -19,13 +19,17 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  * refused before a pixel is decoded. Then one sharp pipeline: decode with shrink-on-load (libjpeg
  * scales by 1/2, 1/4 or 1/8 while decoding, which is most of the saving on a 720p or 1080p frame),
  * one resize, the letterbox padding, raw RGB out. Only the layout change is done in JS.
+ *
+ * An embedded ICC profile is ignored: the trainer reads frames with PIL, which takes the stored
+ * values as they are, so the model has only ever seen those; and colour-managing a tagged frame
+ * costs about twice its decode.
  */
 export async function preprocess(image: Buffer, input: InputContract, maxPixels: number): Promise<Preprocessed> {
   if (image.length === 0) throw new FrameRejected("empty", "zero-byte frame");
   let width: number | undefined;
   let height: number | undefined;
   try {
-    ({ width, height } = await sharp(image).metadata());
+    ({ width, height } = await sharp(image, { ignoreIcc: true }).metadata());
   } catch (err) {
     throw new FrameRejected("not_image", `not a readable image: ${message(err)}`);
   }
@@ -38,7 +42,7 @@ export async function preprocess(image: Buffer, input: InputContract, maxPixels:
   let raw: Buffer;
   try {
     // linear: the interpolation the training pipelines (OpenCV INTER_LINEAR) use
-    let pipeline = sharp(image, { limitInputPixels: maxPixels }).resize(fit.width, fit.height, { fit: "fill", kernel: "linear" });
+    let pipeline = sharp(image, { limitInputPixels: maxPixels, ignoreIcc: true }).resize(fit.width, fit.height, { fit: "fill", kernel: "linear" });
     const right = input.width - fit.width - fit.padX;
     const bottom = input.height - fit.height - fit.padY;
     if (fit.padX > 0 || fit.padY > 0 || right > 0 || bottom > 0) {
