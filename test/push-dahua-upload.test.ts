@@ -105,7 +105,9 @@ describe("Dahua ITC picture upload (ITSAPI) into a real gateway and InfluxDB", (
 
     const found = await (async () => {
       let r: Record<string, unknown>[] = [];
-      await waitFor("gate point", async () => (r = await rows(`SELECT * FROM gate_pass WHERE gate = 'itc-south'`)).length > 0);
+      // influxd keeps each field of a point as a series of its own, so a query racing the write can
+      // see some of the fields first: wait for the whole point (a field really lost still fails)
+      await waitFor("gate point", async () => (r = await rows(`SELECT * FROM gate_pass WHERE gate = 'itc-south'`)).length > 0 && r[0]!.confidence !== null);
       return r;
     })();
     expect(found[0]).toMatchObject({ method: "plate", direction: "in", granted: "true", subject: protect("苏E12345"), plate_color: "yellow", confidence: 0.87 });
