@@ -19,7 +19,8 @@ import { sinkFor } from "../gateway/influx/connect.ts";
 import { allMeasurements } from "../gateway/measurements.ts";
 import { pointContext } from "../gateway/privacy.ts";
 import type { Report } from "../gateway/reports/model.ts";
-import { localDate, periodOf, previousPeriod, type Period, type PeriodKind } from "../gateway/reports/period.ts";
+import { localDay } from "../gateway/local-day.ts";
+import { periodOf, previousPeriod, type Period, type PeriodKind } from "../gateway/reports/period.ts";
 import { nextRuns } from "../gateway/reports/schedule.ts";
 import { writePastDay } from "../gateway/simulate/past-day.ts";
 import { expandQuery } from "./dashboards/grafana.ts";
@@ -36,11 +37,11 @@ const SUPERVISOR = { user: "zhou", password: "supervisor correct horse", display
 const GUARD = { user: "wang", password: "guard battery staple", displayName: "王师傅", role: "guard" as const };
 
 /** the week before this one, Monday to Sunday in the site's time zone: what the simulation writes and the weekly report covers */
-const today = localDate(Date.now(), TZ);
+const today = localDay(Date.now(), TZ);
 const thisWeek = periodOf("week", today, TZ);
-const lastWeek = periodOf("week", localDate(thisWeek.from - DAY, TZ), TZ);
+const lastWeek = periodOf("week", localDay(thisWeek.from - DAY, TZ), TZ);
 /** its Sunday, for the daily report */
-const sunday = periodOf("day", localDate(lastWeek.to - DAY, TZ), TZ);
+const sunday = periodOf("day", localDay(lastWeek.to - DAY, TZ), TZ);
 
 interface Panel {
   title: string;
@@ -119,7 +120,7 @@ describe.sequential("daily and weekly reports (real influxd, a simulated week, e
     const accounts = await Promise.all([SUPERVISOR, GUARD].map(async (a) => ({ user: a.user, passwordHash: await hashPassword(a.password), displayName: a.displayName, role: a.role })));
     weeklyAt = Date.now() + 8_000;
     const at = new Intl.DateTimeFormat("en-GB", { timeZone: TZ, hourCycle: "h23", hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(weeklyAt);
-    const weekday = (["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const)[new Date(`${localDate(weeklyAt, TZ)}T00:00:00Z`).getUTCDay()]!;
+    const weekday = (["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const)[new Date(`${localDay(weeklyAt, TZ)}T00:00:00Z`).getUTCDay()]!;
     gw = await startTestGateway({
       site: SITE,
       influx: { url: influx.url },

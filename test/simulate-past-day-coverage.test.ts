@@ -15,7 +15,8 @@ import { allMeasurements } from "../gateway/measurements.ts";
 import { pointContext } from "../gateway/privacy.ts";
 import { influxQuery } from "../gateway/reports/influxql.ts";
 import type { Report } from "../gateway/reports/model.ts";
-import { localDate, periodOf } from "../gateway/reports/period.ts";
+import { localDay } from "../gateway/local-day.ts";
+import { periodOf } from "../gateway/reports/period.ts";
 import { buildReport } from "../gateway/reports/queries.ts";
 import { writePastDay } from "../gateway/simulate/past-day.ts";
 import { analyse, parseSchemaDoc } from "./dashboards/influxql.ts";
@@ -26,7 +27,7 @@ const SITE = "demo";
 const TZ = "Asia/Shanghai";
 const DAY = 86_400_000;
 /** yesterday in the site's calendar: the simulated stretch is exactly that day */
-const day = periodOf("day", localDate(Date.now() - DAY, TZ), TZ);
+const day = periodOf("day", localDay(Date.now() - DAY, TZ), TZ);
 const schema = parseSchemaDoc(readFileSync(join(ROOT, "docs/schema.md"), "utf8"));
 const boardMeasurements = (): string[] =>
   readdirSync(join(ROOT, "dashboards"))

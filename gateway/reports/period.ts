@@ -1,3 +1,5 @@
+import { localDay } from "../local-day.ts";
+
 /** A report's period: a calendar day or a Monday-to-Sunday week in the site's time zone. */
 export type PeriodKind = "day" | "week";
 
@@ -14,10 +16,6 @@ export interface Period {
 
 const DAY = 86_400_000;
 
-/** YYYY-MM-DD of an instant in a time zone. */
-export function localDate(ts: number, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(ts);
-}
 
 /** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
 function offsetAt(ts: number, timeZone: string): number {
@@ -56,7 +54,7 @@ export function periodOf(kind: PeriodKind, date: string, timeZone: string): Peri
 
 /** The last whole day or week before `now`: what the morning's report covers. */
 export function previousPeriod(kind: PeriodKind, now: number, timeZone: string): Period {
-  const today = localDate(now, timeZone);
+  const today = localDay(now, timeZone);
   return periodOf(kind, addDays(today, kind === "day" ? -1 : -7), timeZone);
 }
 

@@ -1,6 +1,7 @@
 import type { ReportsConfig } from "./config.ts";
 import { WEEKDAYS } from "./config.ts";
-import { localDate, weekdayOf, zonedTime, type PeriodKind } from "./period.ts";
+import { localDay } from "../local-day.ts";
+import { weekdayOf, zonedTime, type PeriodKind } from "./period.ts";
 
 const DAY = 86_400_000;
 
@@ -16,7 +17,7 @@ function minutesOf(at: string): number {
  */
 export function nextRuns(cfg: Pick<ReportsConfig, "daily" | "weekly">, timeZone: string, now: number): Array<{ kind: PeriodKind; at: number }> {
   const out: Array<{ kind: PeriodKind; at: number }> = [];
-  const today = localDate(now, timeZone);
+  const today = localDay(now, timeZone);
   // eight days ahead always holds the next of either
   const days = Array.from({ length: 9 }, (_, i) => new Date(Date.parse(`${today}T00:00:00Z`) + (i - 1) * DAY).toISOString().slice(0, 10));
   const first = (want: (date: string) => boolean, at: string) => days.filter(want).map((d) => zonedTime(d, minutesOf(at), timeZone)).find((t) => t > now);
