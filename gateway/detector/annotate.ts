@@ -1,5 +1,5 @@
-import sharp from "sharp";
 import type { Detection } from "./types.ts";
+import { loadSharp } from "../sharp.ts";
 
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -22,6 +22,7 @@ export function overlaySvg(width: number, height: number, detections: readonly D
 
 /** The frame as JPEG with its detections drawn on it, so a person can see what the model saw. */
 export async function annotate(image: Buffer, width: number, height: number, detections: readonly Detection[]): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(image)
     .composite([{ input: Buffer.from(overlaySvg(width, height, detections)), top: 0, left: 0 }])
     .jpeg({ quality: 85 })

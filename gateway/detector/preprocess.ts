@@ -1,8 +1,8 @@
-import sharp from "sharp";
 import { fitFrame, type Fit } from "./geometry.ts";
 import type { InputContract } from "./manifest.ts";
 import { FrameRejected } from "./reject.ts";
 import type { InputPixels } from "./verifier.ts";
+import { loadSharp } from "../sharp.ts";
 
 export interface Preprocessed {
   /** NCHW float32, [1, 3, input.height, input.width] */
@@ -26,6 +26,7 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  */
 export async function preprocess(image: Buffer, input: InputContract, maxPixels: number): Promise<Preprocessed> {
   if (image.length === 0) throw new FrameRejected("empty", "zero-byte frame");
+  const sharp = await loadSharp();
   let width: number | undefined;
   let height: number | undefined;
   try {

@@ -1,5 +1,4 @@
 import { Counter, type Registry } from "prom-client";
-import sharp from "sharp";
 import { lift as liftKind } from "../../devices/lift.ts";
 import { isChannel } from "../../devices/types.ts";
 import type { Core } from "../core.ts";
@@ -7,6 +6,7 @@ import type { LiftDetection } from "../detector/events.ts";
 import type { CarState } from "../lift/controller/link.ts";
 import type { LearningConfig } from "./config.ts";
 import type { CollectedFrame, FrameReason, FrameStore, Prediction } from "./store.ts";
+import { loadSharp } from "../sharp.ts";
 
 interface Picture {
   frameTs: number;
@@ -39,6 +39,7 @@ export function predictionsOf(d: LiftDetection): Prediction[] {
 
 /** A frame nobody has judged yet (the detector off or behind): its size from the picture itself. */
 async function sizeOf(image: Buffer): Promise<{ width: number; height: number }> {
+  const sharp = await loadSharp();
   const meta = await sharp(image).metadata().catch(() => undefined);
   return { width: meta?.width ?? 0, height: meta?.height ?? 0 };
 }

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import PDFDocument from "pdfkit";
 import { placeText, timeText } from "../alerts/i18n.ts";
 import type { EvidenceStore } from "../evidence/store.ts";
 import type { Lang } from "../i18n.ts";
@@ -42,6 +41,9 @@ function picture(doc: PDFKit.PDFDocument, bytes: Buffer, width: number, height: 
  * the record's hash, the photos and the drawn signatures with what each signed.
  */
 export async function orderPdf(order: WorkOrder, history: OrderRecord[], evidence: EvidenceStore, nameOf: (user: string) => string, lang: Lang, timeZone: string): Promise<Buffer> {
+  // loaded on first use: pdfkit and its font engine are about 25 MB of memory, kept by a gateway
+  // that loaded them at start whether anyone ever printed an order or not
+  const { default: PDFDocument } = await import("pdfkit");
   const doc = new PDFDocument({ size: "A4", margin: 48, info: { Title: `${L.title[lang]} ${order.id}`, Creator: "linli" } });
   const chunks: Buffer[] = [];
   doc.on("data", (c: Buffer) => chunks.push(c));

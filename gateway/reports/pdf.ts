@@ -1,4 +1,3 @@
-import PDFDocument from "pdfkit";
 import type { Lang } from "../i18n.ts";
 import { CJK_FONT } from "../orders/pdf.ts";
 import type { Report } from "./model.ts";
@@ -9,6 +8,8 @@ const MARGIN = 40;
 
 /** The report as an A4 PDF for the property company's file: each section a ruled table, in the CJK font the work order PDFs use. */
 export async function reportPdf(r: Report, tables: readonly Table[], lang: Lang, when: (ts: number) => string): Promise<Buffer> {
+  // loaded on first use, like exceljs for the workbook (orders/pdf.ts says why)
+  const { default: PDFDocument } = await import("pdfkit");
   const doc = new PDFDocument({ size: "A4", margin: MARGIN, info: { Title: `${L[r.kind][lang]} ${r.site} ${r.label}`, Creator: "linli" } });
   const chunks: Buffer[] = [];
   doc.on("data", (c: Buffer) => chunks.push(c));

@@ -1,4 +1,3 @@
-import ExcelJS from "exceljs";
 import type { Lang } from "../i18n.ts";
 import type { Report } from "./model.ts";
 import { L } from "./strings.ts";
@@ -9,6 +8,8 @@ const sheetName = (title: string, i: number) => `${i + 1} ${title.replace(/[[\]:
 
 /** The report as an Excel workbook: a cover sheet, then one sheet per section with numbers kept as numbers. */
 export async function reportXlsx(r: Report, tables: readonly Table[], lang: Lang, when: (ts: number) => string): Promise<Buffer> {
+  // loaded on first use: exceljs and its zip libraries are about 30 MB a gateway that never exports does not carry
+  const { default: ExcelJS } = await import("exceljs");
   const wb = new ExcelJS.Workbook();
   wb.creator = "linli";
   wb.created = new Date(r.builtAt);

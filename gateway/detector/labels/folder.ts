@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import sharp from "sharp";
 import { LabelError, type LabelBox } from "./classes.ts";
 import { parseVocXml } from "./voc.ts";
 import { parseClassesTxt, parseYoloLabels } from "./yolo.ts";
+import { loadSharp } from "../../sharp.ts";
 
 export const IMAGE_EXT = /\.(jpe?g|png)$/i;
 
@@ -27,6 +27,7 @@ function classesFile(labelsDir: string): string | undefined {
 }
 
 async function imageSize(file: string): Promise<{ width: number; height: number }> {
+  const sharp = await loadSharp();
   try {
     const meta = await sharp(file).metadata();
     if (meta.width && meta.height) return { width: meta.width, height: meta.height };

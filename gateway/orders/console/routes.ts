@@ -1,6 +1,5 @@
 import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import sharp from "sharp";
 import type { Alert } from "../../alerts/types.ts";
 import { langCookies, langOf, sendHtml } from "../../console/html.ts";
 import { navFor } from "../../console/nav.ts";
@@ -17,6 +16,7 @@ import { CLOSE_REASONS, ORDER_TYPES, type CloseReason, type OrderType, type Work
 import { canSee, OrderError, type Actor, type OrderWorkflow } from "../workflow.ts";
 import { forbiddenPage, ordersJs, ordersLabel, ordersPage } from "./page.ts";
 import { readPhoto, UploadError } from "./upload.ts";
+import { loadSharp } from "../../sharp.ts";
 
 const PNG_DATA_URL = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/;
 /** a drawn signature is a few kB; far more is not a signature */
@@ -228,6 +228,7 @@ export class OrdersConsole {
 async function signature(value: unknown): Promise<string> {
   const m = typeof value === "string" && value.length <= MAX_SIGNATURE_CHARS ? PNG_DATA_URL.exec(value) : null;
   if (!m?.[1]) throw new OrderError(400, "a drawn signature is needed");
+  const sharp = await loadSharp();
   const stats = await sharp(Buffer.from(m[1], "base64"))
     .stats()
     .catch(() => undefined);
