@@ -5,14 +5,19 @@ import { RecentKeys } from "../gateway/ingest/dedup.ts";
 describe("the bounded memories (event ids, point slots)", () => {
   it("forgets the oldest first, and a key deleted and taken again is not forgotten early", () => {
     const m = new FifoMemory<string, number>(3);
-    for (const [i, k] of ["a", "b", "c"].entries()) m.add(k, i);
+    for (const [i, k] of ["a", "b", "c"].entries()) expect(m.claim(k, i)).toBeUndefined();
+    // a known key keeps its value
+    expect(m.claim("b", 7)).toBe(1);
     m.delete("a");
-    m.add("a", 9);
-    m.add("d", 3);
-    // "a"'s first place in the queue was skipped: "b" was the oldest, then "c"
-    expect(["a", "b", "c", "d"].map((k) => m.get(k))).toEqual([9, undefined, 2, 3]);
-    m.add("e", 4);
-    expect(["a", "c", "d", "e"].map((k) => m.has(k))).toEqual([true, false, true, true]);
+    expect(m.claim("a", 9)).toBeUndefined();
+    expect(m.claim("d", 3)).toBeUndefined();
+    // "a"'s first place in the queue was skipped: "b" was the oldest and is gone; "c" and "a" are kept
+    expect(m.size).toBe(3);
+    expect(m.claim("a", -1)).toBe(9);
+    expect(m.claim("c", -1)).toBe(2);
+    expect(m.claim("e", 4)).toBeUndefined();
+    // "c" was the oldest left: forgotten, so it is taken as new
+    expect(m.claim("c", 5)).toBeUndefined();
     expect(m.size).toBe(3);
   });
 

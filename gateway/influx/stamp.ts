@@ -64,12 +64,8 @@ export class PointStamper {
     let ns = Number.parseInt(d.slice(0, 8), 16) % NS_PER_MS;
     for (let tries = 0; tries < NS_PER_MS; tries++, ns = (ns + 1) % NS_PER_MS) {
       const slot = base + ns;
-      const holder = this.#slots.get(slot);
-      if (holder === identity) break;
-      if (holder === undefined) {
-        this.#slots.add(compactString(slot), identity);
-        break;
-      }
+      const holder = this.#slots.claim(compactString(slot), identity);
+      if (holder === undefined || holder === identity) break;
     }
     return ns;
   }

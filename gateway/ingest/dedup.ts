@@ -14,9 +14,7 @@ export class RecentKeys {
 
   /** True when the key was seen already; otherwise remembers it. */
   seen(key: string): boolean {
-    if (this.#keys.has(key)) return true;
-    this.#keys.add(compactString(key), true);
-    return false;
+    return this.#keys.claim(compactString(key), true) !== undefined;
   }
 
   /** Drops a key, so its next arrival is taken (a message whose durable commit failed is resent by its device). */
