@@ -19,7 +19,8 @@
  * query, then 10 ms); victoria-metrics is flushed before each count, so its own few seconds before
  * new samples become searchable are not in its figures.
  *
- *   npm run bench:ingest -- [--messages 40000] [--only gate|charger] [--systems ceiling,linli-influxd,...] [--sync full|normal] [--profile DIR]
+ *   npm run bench:ingest -- [--messages 40000] [--only gate|charger] [--systems ceiling,linli-influxd,...] [--sync full|normal] [--batch 1000] [--profile DIR]
+ *   (--batch: linli's influx.batchSize, the points of one write to the database)
  *   (--profile: each linli process writes a V8 CPU profile, `node --cpu-prof`, into DIR)
  *   (charger runs send a quarter of --messages: each carries 10 points)
  */
@@ -46,6 +47,7 @@ const { values: args } = parseArgs({
     systems: { type: "string", default: SYSTEMS.join(",") },
     sync: { type: "string", default: "full" },
     profile: { type: "string" },
+    batch: { type: "string", default: "1000" },
   },
 });
 const MESSAGES = Number(args.messages);
@@ -54,6 +56,9 @@ const systems = args.systems.split(",").map((s) => s.trim()) as System[];
 for (const s of systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system ${s}; known: ${SYSTEMS.join(", ")}`);
 if (args.sync !== "full" && args.sync !== "normal") throw new Error("--sync is full or normal");
 const SYNC = args.sync;
+/** linli's influx.batchSize: points per write to the database */
+const BATCH = Number(args.batch);
+if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error("--batch is a whole number of points");
 const MARKERS = 50;
 /** what is not visible after this long without growth, once the publisher is done, is lost */
 const STALL_MS = 15_000;
@@ -395,7 +400,7 @@ try {
       if (system === "ceiling") target = await ceiling(kind);
       else if (system === "linli-influxd" || system === "linli-mosquitto") {
         const external = system === "linli-mosquitto";
-        const { proc, mqttUrl } = await linli(system, kind, external ? mosquitto!.url : undefined, `influx: { url: "${influx!.url}", database: ${dbOf(system)}, spool: { sync: ${SYNC} } }`);
+        const { proc, mqttUrl } = await linli(system, kind, external ? mosquitto!.url : undefined, `influx: { url: "${influx!.url}", database: ${dbOf(system)}, spool: { sync: ${SYNC} }, batchSize: ${BATCH} }`);
         target = {
           mqttUrl,
           pids: external ? [proc.child.pid!, mosquittoPid!] : [proc.child.pid!],
@@ -405,7 +410,7 @@ try {
           log: () => proc.output(),
         };
       } else if (system === "linli-victoria") {
-        const { proc, mqttUrl } = await linli(system, kind, undefined, `influx: { version: 2, url: "${victoria!.url}", org: linli, bucket: linli, token: unused, spool: { sync: ${SYNC} } }`);
+        const { proc, mqttUrl } = await linli(system, kind, undefined, `influx: { version: 2, url: "${victoria!.url}", org: linli, bucket: linli, token: unused, spool: { sync: ${SYNC} }, batchSize: ${BATCH} }`);
         target = { mqttUrl, pids: [proc.child.pid!], dbPid: victoriaPid!, ...victoriaCounts(victoria!, system, kind), stop: () => proc.stop("SIGTERM"), log: () => proc.output() };
       } else {
         if (!nodeRed) continue;
@@ -432,7 +437,7 @@ try {
 const mb = (b: number) => `${Math.round(b / 2 ** 20)}`;
 console.log(
   `\nbench:ingest, ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, load ${os.loadavg()[0]?.toFixed(1)} at the end; ` +
-    `QoS 1, 4 connections, 1000 in flight; influx.spool.sync ${SYNC}; influxd ${spawnSync("influxd", ["version"], { encoding: "utf8" }).stdout.trim().split(" ")[1] ?? "?"}, ` +
+    `QoS 1, 4 connections, 1000 in flight; influx.spool.sync ${SYNC}, influx.batchSize ${BATCH}; influxd ${spawnSync("influxd", ["version"], { encoding: "utf8" }).stdout.trim().split(" ")[1] ?? "?"}, ` +
     `${spawnSync("mosquitto", ["-h"], { encoding: "utf8" }).stdout.split("\n")[0]}`,
 );
 for (const kind of kinds) {

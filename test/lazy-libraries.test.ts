@@ -28,14 +28,17 @@ describe("libraries a gateway needs only for some work are loaded when that work
     expect([...loaded]).not.toContain("pdfkit");
   }, 90_000);
 
-  it("the first frame's preprocessing loads sharp, and the frame is decoded", async () => {
+  it("the first frame's preprocessing loads sharp, one thread per image, and the frame is decoded", async () => {
     const frame = await sharp({ create: { width: 8, height: 6, channels: 3, background: "#c03020" } }).jpeg().toBuffer();
     const use = `
       const { preprocess } = await import(${JSON.stringify(path.join(repoRoot, "gateway/detector/preprocess.ts"))});
       const frame = Buffer.from("${frame.toString("base64")}", "base64");
       const input = { width: 4, height: 4, resize: "stretch", letterbox: { align: "center", pad: 114 }, channels: "rgb", divideBy: 255 };
       const out = await preprocess(frame, input, 1e6);
-      if (out.tensor.length !== 3 * 4 * 4) throw new Error("tensor of " + out.tensor.length);`;
+      if (out.tensor.length !== 3 * 4 * 4) throw new Error("tensor of " + out.tensor.length);
+      const { loadSharp } = await import(${JSON.stringify(path.join(repoRoot, "gateway/sharp.ts"))});
+      // one libvips thread per image (gateway/sharp.ts says why)
+      if ((await loadSharp()).concurrency() !== 1) throw new Error("sharp runs " + (await loadSharp()).concurrency() + " threads per image");`;
     const loaded = await loadedPackages(use);
     expect([...loaded]).toContain("sharp");
     expect([...loaded]).not.toContain("exceljs");
