@@ -13,15 +13,17 @@
  *
  * A run is timed from the first publish to the moment the last point is counted back from the
  * database (the ceiling: the last message parsed). Points not visible once the count has stopped
- * growing for 15 s are lost. CPU is each process's utime+stime (/proc, 10 ms ticks) over that span,
- * the database's apart; RSS is the peak sampled every 250 ms; the publish-to-visible delay is timed
+ * growing for 15 s are lost; counting stops after --max-seconds (then the rest is "not counted", not
+ * lost, and the publisher is stopped). CPU is each process's utime+stime (/proc, 10 ms ticks) over that span,
+ * the database's apart; RSS is the peak sampled every 250 ms (also per minute, printed for runs of 2 minutes or more); the publish-to-visible delay is timed
  * on marker messages (every 1/50 of the load) by polling the database for them without pause (a
  * query, then 10 ms); victoria-metrics is flushed before each count, so its own few seconds before
  * new samples become searchable are not in its figures.
  *
- *   npm run bench:ingest -- [--messages 40000] [--only gate|charger] [--systems ceiling,linli-influxd,...] [--sync full|normal] [--batch 1000] [--profile DIR]
+ *   npm run bench:ingest -- [--messages 40000] [--only gate|charger] [--systems ceiling,linli-influxd,...] [--sync full|normal] [--batch 1000] [--profile DIR] [--node=FLAGS] [--max-seconds 180]
  *   (--batch: linli's influx.batchSize, the points of one write to the database)
  *   (--profile: each linli process writes a V8 CPU profile, `node --cpu-prof`, into DIR)
+ *   (--node="FLAGS": extra flags for each linli process's node, e.g. --node="--max-semi-space-size=4")
  *   (charger runs send a quarter of --messages: each carries 10 points)
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -48,6 +50,8 @@ const { values: args } = parseArgs({
     sync: { type: "string", default: "full" },
     profile: { type: "string" },
     batch: { type: "string", default: "1000" },
+    node: { type: "string", default: "" },
+    "max-seconds": { type: "string", default: "180" },
   },
 });
 const MESSAGES = Number(args.messages);
@@ -59,6 +63,8 @@ const SYNC = args.sync;
 /** linli's influx.batchSize: points per write to the database */
 const BATCH = Number(args.batch);
 if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error("--batch is a whole number of points");
+const MAX_MS = Number(args["max-seconds"]) * 1000;
+if (!(MAX_MS > 0)) throw new Error("--max-seconds is a positive number");
 const MARKERS = 50;
 /** what is not visible after this long without growth, once the publisher is done, is lost */
 const STALL_MS = 15_000;
@@ -135,6 +141,10 @@ interface Row {
   cpuUs: number;
   dbCpuUs?: number;
   rss: number;
+  /** peak RSS in each minute since the first publish */
+  rssByMinute: number[];
+  /** counting stopped at --max-seconds before every point was visible */
+  capped: boolean;
   delays: number[];
 }
 
@@ -168,6 +178,8 @@ async function measure(system: System, kind: Kind, t: Target): Promise<Row> {
 
   const visibleAt: number[] = [];
   let rss = 0;
+  const rssByMinute: number[] = [];
+  let capped = false;
   let visible = 0;
   let grewAt = Date.now();
   let endedAt = Number.NaN;
@@ -178,7 +190,12 @@ async function measure(system: System, kind: Kind, t: Target): Promise<Row> {
     const m = await t.markers();
     for (let j = visibleAt.length; j < m; j++) visibleAt[j] = now;
     if (i % 5 === 0) {
-      rss = Math.max(rss, t.pids.reduce((s, p) => s + rssBytes(p), 0));
+      const r = t.pids.reduce((s, p) => s + rssBytes(p), 0);
+      rss = Math.max(rss, r);
+      if (Number.isFinite(startedAt)) {
+        const minute = Math.floor((now - startedAt) / 60_000);
+        rssByMinute[minute] = Math.max(rssByMinute[minute] ?? 0, r);
+      }
       const v = await t.points();
       if (v > visible) {
         visible = v;
@@ -191,11 +208,17 @@ async function measure(system: System, kind: Kind, t: Target): Promise<Row> {
       if (visible >= expected) break;
       // behind an external broker the publisher is done long before linli is (the broker queues)
       if (now - Math.max(grewAt, loadDoneAt) > STALL_MS) break;
-      if (now - startedAt > 180_000) break;
+      if (now - startedAt > MAX_MS) {
+        capped = true;
+        break;
+      }
     }
     await sleep(10);
   }
-  await exited;
+  if (capped && Number.isNaN(loadDoneAt)) {
+    load.kill();
+    await new Promise((r) => load.once("exit", r));
+  } else await exited;
   const delays = visibleAt.flatMap((at, j) => (published[j] === undefined ? [] : [at - published[j]!]));
   return {
     system,
@@ -206,6 +229,8 @@ async function measure(system: System, kind: Kind, t: Target): Promise<Row> {
     cpuUs: cpu1.reduce((s, c, i) => s + c - cpu0[i]!, 0),
     ...(t.dbPid === undefined ? {} : { dbCpuUs: db1 - db0 }),
     rss,
+    rssByMinute,
+    capped,
     delays,
   };
 }
@@ -270,7 +295,8 @@ async function linli(system: System, kind: Kind, broker: string | undefined, inf
       ].join("\n") + "\n",
     );
     const profile = args.profile ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(args.profile)] : [];
-    const proc = startProcess(process.execPath, [...profile, path.join(repoRoot, "bin/linli.js"), "start", "--config", config]);
+    const nodeFlags = args.node.split(/\s+/).filter(Boolean);
+    const proc = startProcess(process.execPath, [...nodeFlags, ...profile, path.join(repoRoot, "bin/linli.js"), "start", "--config", config]);
     const exited = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
     await waitFor("linli's /healthz", async () => exited() || (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 60_000).catch(async (e: Error) => {
       await proc.stop();
@@ -419,9 +445,9 @@ try {
       try {
         const row = await measure(system, kind, target);
         rows.push(row);
-        console.error(`${kind} ${system}: ${Math.round(row.visible / row.seconds)} msg/s, ${row.sent - row.visible} lost`);
+        console.error(`${kind} ${system}: ${Math.round(row.visible / row.seconds)} msg/s, ${row.sent - row.visible} ${row.capped ? "not counted (capped)" : "lost"}`);
         // why a system lost messages is in its log, if anywhere
-        const lastError = row.sent > row.visible ? target.log?.().split("\n").filter((l) => /error|warn/i.test(l)).at(-1) : undefined;
+        const lastError = row.sent > row.visible && !row.capped ? target.log?.().split("\n").filter((l) => /error|warn/i.test(l)).at(-1) : undefined;
         if (lastError) notes.push(`${system}, ${kind}, the last error it logged: ${lastError.trim().slice(0, 300)}`);
       } finally {
         await target.stop();
@@ -449,7 +475,7 @@ for (const kind of kinds) {
   for (const r of here) {
     const rate = r.visible / r.seconds;
     console.log(
-      `| ${r.system} | ${Math.round(rate)} | ${Math.round(rate * k.points)} | ${r.sent - r.visible} | ${(r.cpuUs / r.visible).toFixed(0)} | ${r.dbCpuUs === undefined ? "-" : (r.dbCpuUs / r.visible).toFixed(0)} | ${mb(r.rss)} | ${pct(r.delays, 50)} / ${pct(r.delays, 99)} |`,
+      `| ${r.system} | ${Math.round(rate)} | ${Math.round(rate * k.points)} | ${r.capped ? "- (capped)" : r.sent - r.visible} | ${(r.cpuUs / r.visible).toFixed(0)} | ${r.dbCpuUs === undefined ? "-" : (r.dbCpuUs / r.visible).toFixed(0)} | ${mb(r.rss)} | ${pct(r.delays, 50)} / ${pct(r.delays, 99)} |`,
     );
   }
   const rate = (s: System) => {
@@ -459,6 +485,10 @@ for (const kind of kinds) {
   const l = rate("linli-influxd");
   const c = rate("ceiling");
   const n = rate("node-red");
+  for (const r of here) {
+    if (r.capped) console.log(`${r.system}: counting stopped at --max-seconds ${MAX_MS / 1000} with ${r.sent - r.visible} messages not yet counted (not lost)`);
+    if (r.rssByMinute.length >= 2) console.log(`${r.system}: peak RSS by minute, MB: ${Array.from(r.rssByMinute, (b) => (b === undefined ? "-" : mb(b))).join(" ")}`);
+  }
   if (l !== undefined && c !== undefined) console.log(`linli/ceiling ${(l / c).toFixed(2)}`);
   if (l !== undefined && n !== undefined) console.log(`linli/Node-RED ${(l / n).toFixed(2)}`);
 }
