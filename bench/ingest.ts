@@ -14,8 +14,9 @@
  * A run is timed from the first publish to the moment the last point is counted back from the
  * database (the ceiling: the last message parsed). Points not visible once the count has stopped
  * growing for 15 s are lost; counting stops after --max-seconds (then the rest is "not counted", not
- * lost, and the publisher is stopped). CPU is each process's utime+stime (/proc, 10 ms ticks) over that span,
- * the database's apart; RSS is the peak sampled every 250 ms (also per minute, printed for runs of 2 minutes or more); the publish-to-visible delay is timed
+ * lost, and the publisher is stopped). CPU is each process's utime+stime (/proc, 10 ms ticks) over
+ * that span, the database's apart; RSS is sampled every 250 ms, its peak kept per minute (printed
+ * for runs of 2 minutes or more); the publish-to-visible delay is timed
  * on marker messages (every 1/50 of the load) by polling the database for them without pause (a
  * query, then 10 ms); victoria-metrics is flushed before each count, so its own few seconds before
  * new samples become searchable are not in its figures.
@@ -140,8 +141,7 @@ interface Row {
   seconds: number;
   cpuUs: number;
   dbCpuUs?: number;
-  rss: number;
-  /** peak RSS in each minute since the first publish */
+  /** peak RSS in each minute since the first publish (samples before it count in the first) */
   rssByMinute: number[];
   /** counting stopped at --max-seconds before every point was visible */
   capped: boolean;
@@ -177,7 +177,6 @@ async function measure(system: System, kind: Kind, t: Target): Promise<Row> {
   exited.catch(() => {}); // awaited below; a failure must not be an unhandled rejection meanwhile
 
   const visibleAt: number[] = [];
-  let rss = 0;
   const rssByMinute: number[] = [];
   let capped = false;
   let visible = 0;
@@ -191,11 +190,8 @@ async function measure(system: System, kind: Kind, t: Target): Promise<Row> {
     for (let j = visibleAt.length; j < m; j++) visibleAt[j] = now;
     if (i % 5 === 0) {
       const r = t.pids.reduce((s, p) => s + rssBytes(p), 0);
-      rss = Math.max(rss, r);
-      if (Number.isFinite(startedAt)) {
-        const minute = Math.floor((now - startedAt) / 60_000);
-        rssByMinute[minute] = Math.max(rssByMinute[minute] ?? 0, r);
-      }
+      const minute = Number.isFinite(startedAt) ? Math.floor((now - startedAt) / 60_000) : 0;
+      rssByMinute[minute] = Math.max(rssByMinute[minute] ?? 0, r);
       const v = await t.points();
       if (v > visible) {
         visible = v;
@@ -228,7 +224,6 @@ async function measure(system: System, kind: Kind, t: Target): Promise<Row> {
     seconds: ((t.finishedAt?.() ?? endedAt) - startedAt) / 1000,
     cpuUs: cpu1.reduce((s, c, i) => s + c - cpu0[i]!, 0),
     ...(t.dbPid === undefined ? {} : { dbCpuUs: db1 - db0 }),
-    rss,
     rssByMinute,
     capped,
     delays,
@@ -475,7 +470,7 @@ for (const kind of kinds) {
   for (const r of here) {
     const rate = r.visible / r.seconds;
     console.log(
-      `| ${r.system} | ${Math.round(rate)} | ${Math.round(rate * k.points)} | ${r.capped ? "- (capped)" : r.sent - r.visible} | ${(r.cpuUs / r.visible).toFixed(0)} | ${r.dbCpuUs === undefined ? "-" : (r.dbCpuUs / r.visible).toFixed(0)} | ${mb(r.rss)} | ${pct(r.delays, 50)} / ${pct(r.delays, 99)} |`,
+      `| ${r.system} | ${Math.round(rate)} | ${Math.round(rate * k.points)} | ${r.capped ? "- (capped)" : r.sent - r.visible} | ${(r.cpuUs / r.visible).toFixed(0)} | ${r.dbCpuUs === undefined ? "-" : (r.dbCpuUs / r.visible).toFixed(0)} | ${mb(Math.max(...r.rssByMinute.filter((b) => b !== undefined)))} | ${pct(r.delays, 50)} / ${pct(r.delays, 99)} |`,
     );
   }
   const rate = (s: System) => {
